@@ -1,0 +1,126 @@
+// Package store defines the storage contract of the reference server: a
+// small, context-first interface that every store implementation (the
+// embedded SQLite store, the PostgreSQL store) satisfies, with the sentinel
+// errors they return. The behaviour every implementation must show is
+// written once, in package storetest.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/opentid/opentid/server/ngsild"
+)
+
+// Sentinel errors. Implementations wrap them with %w; callers test them
+// with errors.Is.
+var (
+	// ErrNotFound: the entity does not exist in the tenant.
+	ErrNotFound = errors.New("not found")
+	// ErrTenantNotFound: the tenant has never been written to.
+	ErrTenantNotFound = errors.New("tenant not found")
+)
+
+// DefaultTenant is the tenant of requests that carry no NGSILD-Tenant
+// header. It always exists.
+const DefaultTenant = ""
+
+// Store is a durable, multi-tenant entity store.
+//
+// Tenants are fully isolated. A tenant other than DefaultTenant exists once
+// a transaction that wrote to it has committed.
+type Store interface {
+	// View runs fn in a read-only, consistent snapshot of tenant. It returns
+	// ErrTenantNotFound without calling fn when the tenant does not exist.
+	View(ctx context.Context, tenant string, fn func(Reader) error) error
+	// Update runs fn in a read-write transaction on tenant and commits when
+	// fn returns nil; an error from fn rolls everything back and is
+	// returned as is. When Update returns nil the writes are durable: they
+	// survive a crash of the process. The tenant is created by the first
+	// committed write. Within fn, reads of a tenant that does not exist yet
+	// behave as reads of an empty tenant.
+	Update(ctx context.Context, tenant string, fn func(Tx) error) error
+	// Tenants lists the tenants that exist, DefaultTenant excluded, sorted.
+	Tenants(ctx context.Context) ([]string, error)
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Reader is the read side of a snapshot or transaction.
+type Reader interface {
+	// Get returns the entity with this id, or ErrNotFound.
+	Get(id string) (*ngsild.Entity, error)
+	// Query returns the entities that match q, in a stable order (creation
+	// order), paged by q.Limit and q.Offset.
+	Query(q EntityQuery) (QueryResult, error)
+	// EntityTypes describes the entity types in use, sorted by type. With
+	// types non-empty, only those types are described (absent ones are
+	// left out).
+	EntityTypes(types []string) ([]TypeStat, error)
+	// Attributes describes the attribute names in use, sorted by name.
+	// With names non-empty, only those attributes are described.
+	Attributes(names []string) ([]AttributeStat, error)
+}
+
+// Tx is a read-write transaction.
+type Tx interface {
+	Reader
+	// Put writes e whole, creating it or replacing the stored entity with
+	// the same ID, and keeps every index of the store in step.
+	Put(e *ngsild.Entity) error
+	// Delete removes the entity, or returns ErrNotFound.
+	Delete(id string) error
+}
+
+// EntityQuery selects entities. Empty fields select everything; the
+// non-empty ones are combined with AND.
+type EntityQuery struct {
+	// IDs: the entity's id is one of these.
+	IDs []string
+	// IDPattern: the entity's id matches this regular expression (Go RE2
+	// syntax, unanchored as in NGSI-LD).
+	IDPattern string
+	// Types: the entity has at least one of these expanded types.
+	Types []string
+	// Attrs: the entity has at least one of these expanded attributes.
+	Attrs []string
+	// Limit is the page size; 0 returns no entity (a count-only query).
+	Limit int
+	// Offset skips that many matching entities.
+	Offset int
+	// Count asks for QueryResult.Total.
+	Count bool
+}
+
+// QueryResult is one page of a query.
+type QueryResult struct {
+	Entities []*ngsild.Entity
+	// Total is the number of matching entities, set when the query asked
+	// for a count.
+	Total int
+}
+
+// TypeStat describes one entity type in use.
+type TypeStat struct {
+	Type     string // expanded
+	Entities int    // how many entities have this type
+	// Attrs are the attributes found on entities of this type, sorted by
+	// name.
+	Attrs []AttributeUse
+}
+
+// AttributeUse is an attribute name with the attribute types it is used
+// with (Property, Relationship, ...), sorted.
+type AttributeUse struct {
+	Name      string // expanded
+	AttrTypes []string
+}
+
+// AttributeStat describes one attribute name in use.
+type AttributeStat struct {
+	Name string // expanded
+	// Entities is how many entities have this attribute.
+	Entities  int
+	AttrTypes []string // sorted
+	TypeNames []string // expanded entity types of the entities that have it, sorted
+}
