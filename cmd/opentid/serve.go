@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opentid/opentid/server"
+	"github.com/opentid/opentid/server/jsonld/ldloader"
+	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/sqlite"
+)
+
+// serveConfig is the configuration of "opentid serve". Each flag has an
+// environment variable; a flag given on the command line wins.
+type serveConfig struct {
+	addr            string
+	db              string
+	sync            string
+	logLevel        string
+	logFormat       string
+	maxBatch        int
+	maxLimit        int
+	contextFiles    string
+	offlineContexts bool
+	shutdownTimeout time.Duration
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("opentid serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		if v, err := strconv.Atoi(getenv(name)); err == nil {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.addr, "addr", env("OPENTID_ADDR", ":1026"), "listen address (env OPENTID_ADDR)")
+	fs.StringVar(&c.db, "db", env("OPENTID_DB", "opentid.db"), "database: a SQLite file path (env OPENTID_DB)")
+	fs.StringVar(&c.sync, "sync", env("OPENTID_SYNC", "NORMAL"), "SQLite synchronous mode: NORMAL survives a crash of the process, FULL also a power loss (env OPENTID_SYNC)")
+	fs.StringVar(&c.logLevel, "log-level", env("OPENTID_LOG_LEVEL", "info"), "debug, info, warn or error (env OPENTID_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", env("OPENTID_LOG_FORMAT", "text"), "text or json (env OPENTID_LOG_FORMAT)")
+	fs.IntVar(&c.maxBatch, "max-batch", envInt("OPENTID_MAX_BATCH", 10000), "largest batch operation, in entities (env OPENTID_MAX_BATCH)")
+	fs.IntVar(&c.maxLimit, "max-limit", envInt("OPENTID_MAX_LIMIT", 1000), "largest page a query may ask for (env OPENTID_MAX_LIMIT)")
+	fs.StringVar(&c.contextFiles, "context-file", env("OPENTID_CONTEXT_FILES", ""), "preloaded @context documents: URL=path[,URL=path...] (env OPENTID_CONTEXT_FILES)")
+	offline := strings.EqualFold(getenv("OPENTID_OFFLINE_CONTEXTS"), "true")
+	fs.BoolVar(&c.offlineContexts, "offline-contexts", offline, "never fetch an @context over the network (env OPENTID_OFFLINE_CONTEXTS)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, usageError{}
+		}
+		return c, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return c, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return c, nil
+}
+
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("invalid log level %q", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usageError{fmt.Sprintf("invalid log format %q", format)}
+	}
+}
+
+// openStore opens the store the --db value names.
+func openStore(ctx context.Context, db, sync string) (store.Store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, errors.New("the PostgreSQL store is not part of this version; use a SQLite file path")
+	}
+	return sqlite.Open(ctx, db, sqlite.Options{Synchronous: strings.ToUpper(sync)})
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServeFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c.logLevel, c.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	files, err := ldloader.ParseFileMap(c.contextFiles)
+	if err != nil {
+		return usageError{fmt.Sprintf("--context-file: %v", err)}
+	}
+	st, err := openStore(ctx, c.db, c.sync)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	h, err := server.New(server.Config{
+		MaxBatch:        c.maxBatch,
+		MaxLimit:        c.maxLimit,
+		ContextFiles:    files,
+		OfflineContexts: c.offlineContexts,
+	}, st, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "db", c.db, "api", server.BasePath)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

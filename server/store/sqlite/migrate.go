@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrNewerSchema is returned by Open for a database written by a newer
+// version of the program, whose schema this one does not know.
+var ErrNewerSchema = errors.New("sqlite: database schema is newer than this program supports")
+
+// migrations are the steps of the schema, in order. The database's
+// PRAGMA user_version counts the steps applied. Append new steps; never
+// edit or reorder the published ones.
+var migrations = []string{
+	// 1: tenants, entities and the indexes of entity types and attribute
+	// names.
+	//
+	// Tenants get a small integer key (tid) so that every index row carries
+	// an integer rather than the tenant's name. The default tenant ("")
+	// always exists, with tid 1.
+	//
+	// entities.pk is the creation order: a replacement keeps the row, and
+	// queries are ordered by pk. entities_by_tenant lists a tenant's
+	// entities in that order.
+	//
+	// entity_types and entity_attrs hold one row per (entity, type) and
+	// per (entity, attribute name, attribute type). Their primary keys
+	// answer "entities of this tenant with this type/attribute" in pk
+	// order; the *_by_entity indexes serve replacement, deletion (through
+	// the cascade) and the joins of the statistics.
+	`
+CREATE TABLE tenants (
+	tid  INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+INSERT INTO tenants (tid, name) VALUES (1, '');
+
+CREATE TABLE entities (
+	pk          INTEGER PRIMARY KEY,
+	tid         INTEGER NOT NULL REFERENCES tenants (tid),
+	id          TEXT NOT NULL,
+	data        BLOB NOT NULL,
+	created_at  INTEGER NOT NULL, -- Unix microseconds
+	modified_at INTEGER NOT NULL, -- Unix microseconds
+	UNIQUE (tid, id)
+);
+CREATE INDEX entities_by_tenant ON entities (tid);
+
+CREATE TABLE entity_types (
+	tid  INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	pk   INTEGER NOT NULL REFERENCES entities (pk) ON DELETE CASCADE,
+	PRIMARY KEY (tid, type, pk)
+) WITHOUT ROWID;
+CREATE INDEX entity_types_by_entity ON entity_types (pk);
+
+CREATE TABLE entity_attrs (
+	tid       INTEGER NOT NULL,
+	name      TEXT NOT NULL,
+	pk        INTEGER NOT NULL REFERENCES entities (pk) ON DELETE CASCADE,
+	attr_type TEXT NOT NULL,
+	PRIMARY KEY (tid, name, pk, attr_type)
+) WITHOUT ROWID;
+CREATE INDEX entity_attrs_by_entity ON entity_attrs (pk);
+`,
+}
+
+// migrate brings the schema of the database up to date, in one
+// transaction. It is a no-op on an up-to-date database and refuses a
+// database from a newer version.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("%w: version %d, known up to %d", ErrNewerSchema, version, len(migrations))
+	}
+	if version == len(migrations) {
+		return tx.Commit()
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("sqlite: migration %d: %w", i+1, err)
+		}
+	}
+	// PRAGMA takes no bound parameter; the value is an integer we own.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("sqlite: write schema version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/storetest"
+)
+
+// openTemp opens a store at path and closes it when the test ends.
+func openTemp(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
+	})
+}
+
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	// A path with the characters a URI filename must escape.
+	path := filepath.Join(t.TempDir(), "a dir?#%", "opentid.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	e := &ngsild.Entity{ID: "urn:ngsi-ld:Sensor:1", Types: []string{"https://opentid.example/ns/Sensor"},
+		Attrs: map[string][]*ngsild.Attribute{"https://opentid.example/ns/temperature": {{
+			Type: ngsild.TypeProperty, Value: json.Number("21.5"), CreatedAt: now, ModifiedAt: now}}},
+		CreatedAt: now, ModifiedAt: now}
+
+	s := openTemp(t, path)
+	if err := s.Update(ctx, "nantes", func(tx store.Tx) error { return tx.Put(e) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for range 2 {
+		s = openTemp(t, path)
+		var got *ngsild.Entity
+		err := s.View(ctx, "nantes", func(r store.Reader) error {
+			var err error
+			got, err = r.Get(e.ID)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("View after reopen: %v", err)
+		}
+		if diff := cmp.Diff(e, got, cmpopts.EquateApproxTime(0)); diff != "" {
+			t.Errorf("entity after reopen (-want +got):\n%s", diff)
+		}
+		if tenants, err := s.Tenants(ctx); err != nil || !cmp.Equal(tenants, []string{"nantes"}) {
+			t.Errorf("Tenants after reopen = %q, %v", tenants, err)
+		}
+		var version int
+		if err := s.r.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations) {
+			t.Errorf("user_version = %d, %v; want %d", version, err, len(migrations))
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "opentid.db")
+	s := openTemp(t, path)
+	if _, err := s.w.Exec(fmt.Sprintf("PRAGMA user_version = %d", len(migrations)+1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a newer database succeeded")
+	}
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("Open error = %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts    Options
+		wantErr string
+	}{
+		{Options{Synchronous: "full", ReadConns: 1}, ""},
+		{Options{Synchronous: "NORMAL"}, ""},
+		{Options{Synchronous: "OFF"}, "Synchronous"},
+		{Options{ReadConns: -1}, "ReadConns"},
+	} {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "opentid.db"), tc.opts)
+		if tc.wantErr == "" {
+			if err != nil {
+				t.Errorf("Open(%+v): %v", tc.opts, err)
+				continue
+			}
+			var mode string
+			if err := s.w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+			}
+			s.Close()
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("Open(%+v) error = %v, want one about %s", tc.opts, err, tc.wantErr)
+		}
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// --- benchmarks ---
+
+const benchNS = "https://opentid.example/ns/"
+
+// benchEntity is an air-quality-like entity of one of ten types, about
+// 1.1 KB in the storage encoding (5 attributes, 3 of them observations).
+func benchEntity(i int) *ngsild.Entity {
+	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	obs := now.Format(time.RFC3339)
+	attrs := map[string][]*ngsild.Attribute{
+		benchNS + "location": {{Type: ngsild.TypeGeoProperty, Value: map[string]any{
+			"type": "Point", "coordinates": []any{json.Number("-1.5536"), json.Number("47.2184")}},
+			CreatedAt: now, ModifiedAt: now}},
+		benchNS + "name":      {{Type: ngsild.TypeProperty, Value: fmt.Sprintf("Station %d", i), CreatedAt: now, ModifiedAt: now}},
+	}
+	for _, m := range []string{"no2", "o3", "pm10"} {
+		attrs[benchNS+m] = []*ngsild.Attribute{{Type: ngsild.TypeProperty, Value: json.Number("12.5"),
+			ObservedAt: obs, UnitCode: "GQ", CreatedAt: now, ModifiedAt: now}}
+	}
+	return &ngsild.Entity{
+		ID:         fmt.Sprintf("urn:ngsi-ld:AirQualityObserved:%08d", i),
+		Types:      []string{fmt.Sprintf("%sAirQualityObserved%d", benchNS, i%10)},
+		Attrs:      attrs,
+		CreatedAt:  now,
+		ModifiedAt: now,
+	}
+}
+
+// benchStore opens a store filled with n bench entities.
+func benchStore(b *testing.B, n int) *Store {
+	b.Helper()
+	s := openTemp(b, filepath.Join(b.TempDir(), "bench.db"))
+	b.Cleanup(func() { s.Close() })
+	if data, _ := ngsild.MarshalEntity(benchEntity(0)); len(data) < 900 || len(data) > 1300 {
+		b.Fatalf("bench entity is %d bytes, want about 1 KB", len(data))
+	}
+	err := s.Update(context.Background(), store.DefaultTenant, func(tx store.Tx) error {
+		for i := range n {
+			if err := tx.Put(benchEntity(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkPut: one new entity per Update (one commit per op).
+func BenchmarkPut(b *testing.B) {
+	s := benchStore(b, 0)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		e := benchEntity(i)
+		i++
+		if err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error { return tx.Put(e) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGet: one Get per View, over 10k entities.
+func BenchmarkGet(b *testing.B) {
+	const n = 10000
+	s := benchStore(b, n)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		id := fmt.Sprintf("urn:ngsi-ld:AirQualityObserved:%08d", (i*7919)%n)
+		i++
+		err := s.View(ctx, store.DefaultTenant, func(r store.Reader) error {
+			_, err := r.Get(id)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQueryType: the first 100 entities of one type out of ten, over
+// 10k entities.
+func BenchmarkQueryType(b *testing.B) {
+	const n = 10000
+	s := benchStore(b, n)
+	ctx := context.Background()
+	q := store.EntityQuery{Types: []string{benchNS + "AirQualityObserved3"}, Limit: 100}
+	for b.Loop() {
+		err := s.View(ctx, store.DefaultTenant, func(r store.Reader) error {
+			res, err := r.Query(q)
+			if err == nil && len(res.Entities) != 100 {
+				err = fmt.Errorf("%d entities, want 100", len(res.Entities))
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
