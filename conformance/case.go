@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opentid/opentid/spec"
@@ -39,10 +40,34 @@ type T struct {
 	run    *runner
 	c      *Case
 	prefix string // run- and case-unique, usable in ids and terms
-	res    *CaseResult
-	ids    []string
-	wrote  map[string]bool // tenants written to
-	status Status          // set by an abort
+
+	// mu guards what follows: a case left behind after its timeout may
+	// still be running while the runner reads its result.
+	mu       sync.Mutex
+	detached bool // the runner has taken the result; drop further writes
+	res      CaseResult
+	ids      []string
+	wrote    map[string]bool // tenants written to
+	status   Status          // set by an abort
+}
+
+func (t *T) locked(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.detached {
+		fn()
+	}
+}
+
+// detach hands the result over to the runner.
+func (t *T) detach() (res CaseResult, status Status, ids []string, tenants []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.detached = true
+	for tn := range t.wrote {
+		tenants = append(tenants, tn)
+	}
+	return t.res, t.status, t.ids, tenants
 }
 
 // abortCase unwinds a case after Fatalf, Skipf or Abortf.
@@ -59,7 +84,7 @@ func (t *T) Tenant() string { return t.run.cfg.Tenant }
 // it so that the entity is deleted when the case ends, whatever happens.
 func (t *T) EntityID(name string) string {
 	id := fmt.Sprintf("%s%s:%s", EntityIDPrefix, t.prefix, name)
-	t.ids = append(t.ids, id)
+	t.locked(func() { t.ids = append(t.ids, id) })
 	return id
 }
 
@@ -82,8 +107,11 @@ func (t *T) TenantName(name string) string {
 // document. A transport failure ends the case with StatusError.
 func (t *T) Do(req Request) *Response {
 	resp, ex, err := t.run.client.do(t.ctx, &req)
-	t.res.Exchanges = append(t.res.Exchanges, ex)
-	idx := len(t.res.Exchanges) - 1
+	idx := -1
+	t.locked(func() {
+		t.res.Exchanges = append(t.res.Exchanges, ex)
+		idx = len(t.res.Exchanges) - 1
+	})
 	if err != nil {
 		switch {
 		case t.run.interrupted():
@@ -102,14 +130,24 @@ func (t *T) Do(req Request) *Response {
 		if tenant == "" && !req.NoTenant {
 			tenant = t.run.cfg.Tenant
 		}
-		t.wrote[tenant] = true
+		t.locked(func() { t.wrote[tenant] = true })
 	}
 	return resp
 }
 
-func (t *T) lastExchange() int { return len(t.res.Exchanges) - 1 }
+func (t *T) lastExchange() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.res.Exchanges) - 1
+}
 
-func (t *T) fail(f Failure) { t.res.Failures = append(t.res.Failures, f) }
+func (t *T) fail(f Failure) { t.locked(func() { t.res.Failures = append(t.res.Failures, f) }) }
+
+func (t *T) failed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.res.Failures) > 0
+}
 
 // Errorf records a failure of requirement req about the last exchange and
 // lets the case go on.
@@ -134,20 +172,20 @@ func (t *T) Expect(ok bool, req spec.ReqID, msg, expected, got string) bool {
 
 // Skipf ends the case with StatusSkip: a precondition is missing.
 func (t *T) Skipf(format string, args ...any) {
-	t.status, t.res.Message = StatusSkip, fmt.Sprintf(format, args...)
+	t.locked(func() { t.status, t.res.Message = StatusSkip, fmt.Sprintf(format, args...) })
 	panic(abortCase{})
 }
 
 // Abortf ends the case with StatusError: the suite or the network failed.
 func (t *T) Abortf(format string, args ...any) {
-	t.status, t.res.Message = StatusError, fmt.Sprintf(format, args...)
+	t.locked(func() { t.status, t.res.Message = StatusError, fmt.Sprintf(format, args...) })
 	panic(abortCase{})
 }
 
 // Stop ends the case when it has recorded failures, so that later steps
 // do not run on a state that is already wrong.
 func (t *T) Stop() {
-	if len(t.res.Failures) > 0 {
+	if t.failed() {
 		panic(abortCase{})
 	}
 }

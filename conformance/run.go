@@ -283,19 +283,21 @@ func (r *runner) runCase(ctx context.Context, i int, c *Case, cr *CaseResult) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	t := &T{ctx: cctx, run: r, c: c, res: cr, wrote: map[string]bool{}, prefix: fmt.Sprintf("%s:%d", r.runID, i)}
+	t := &T{ctx: cctx, run: r, c: c, wrote: map[string]bool{}, prefix: fmt.Sprintf("%s:%d", r.runID, i)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() {
 			if v := recover(); v != nil {
 				if _, ok := v.(abortCase); !ok {
-					t.status, cr.Message = StatusError, fmt.Sprintf("the case panicked: %v\n%s", v, debug.Stack())
+					msg := fmt.Sprintf("the case panicked: %v\n%s", v, debug.Stack())
+					t.locked(func() { t.status, t.res.Message = StatusError, msg })
 				}
 			}
 		}()
 		c.Run(t)
 	}()
+	abandoned := false
 	select {
 	case <-done:
 	case <-cctx.Done():
@@ -304,45 +306,44 @@ func (r *runner) runCase(ctx context.Context, i int, c *Case, cr *CaseResult) {
 		select {
 		case <-done:
 		case <-time.After(2 * time.Second):
-			t.status = StatusError
-			cr.Message = fmt.Sprintf("the case did not end within its timeout of %s", timeout)
-			if r.interrupted() {
-				cr.Message = "run interrupted"
-			}
+			abandoned = true
 		}
 	}
+	res, status, ids, tenants := t.detach()
+	cr.Failures, cr.Exchanges, cr.Message = res.Failures, res.Exchanges, res.Message
 	switch {
-	case t.status != StatusUnknown:
-		cr.Status = t.status
+	case abandoned:
+		cr.Status = StatusError
+		cr.Message = fmt.Sprintf("the case did not end within its timeout of %s", timeout)
+		if r.interrupted() {
+			cr.Message = "run interrupted"
+		}
+	case status == StatusSkip && len(cr.Failures) > 0:
+		cr.Status = StatusFail
+	case status != StatusUnknown:
+		cr.Status = status
 	case len(cr.Failures) > 0:
 		cr.Status = StatusFail
 	default:
 		cr.Status = StatusPass
 	}
-	if cr.Status == StatusSkip && len(cr.Failures) > 0 {
-		cr.Status = StatusFail
-	}
-	r.cleanup(t)
+	r.cleanup(c.ID, ids, tenants)
 }
 
 // cleanup deletes every entity id the case minted, in every tenant it
 // wrote to, with a context that survives the case's and the run's.
-func (r *runner) cleanup(t *T) {
-	if len(t.ids) == 0 || len(t.wrote) == 0 {
+func (r *runner) cleanup(caseID string, ids, tenants []string) {
+	if len(ids) == 0 || len(tenants) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.parent), cleanupTimeout)
 	defer cancel()
-	tenants := make([]string, 0, len(t.wrote))
-	for tn := range t.wrote {
-		tenants = append(tenants, tn)
-	}
 	slices.Sort(tenants)
-	ids := slices.Compact(slices.Sorted(slices.Values(t.ids)))
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	for _, tn := range tenants {
 		if err := r.deleteAll(ctx, tn, ids); err != nil {
 			r.mu.Lock()
-			r.leftover = append(r.leftover, fmt.Sprintf("%s (tenant %q): %v", t.c.ID, tn, err))
+			r.leftover = append(r.leftover, fmt.Sprintf("%s (tenant %q): %v", caseID, tn, err))
 			r.mu.Unlock()
 		}
 	}

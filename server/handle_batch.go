@@ -232,6 +232,6 @@ func writeJSON(w http.ResponseWriter, status int, body any) error {
 	}
 	w.Header().Set("Content-Type", mediaJSON)
 	w.WriteHeader(status)
-	_, err = w.Write(data)
+	_, err = w.Write(append(data, '\n'))
 	return err
 }

@@ -115,5 +115,5 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	h.Del("Link")
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(p.Status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(append(body, '\n'))
 }

@@ -154,7 +154,7 @@ func (s *Server) writeBody(w http.ResponseWriter, rc *reqContext, status int, bo
 	}
 	echoTenant(w, rc)
 	w.WriteHeader(status)
-	_, err = w.Write(data)
+	_, err = w.Write(append(data, '\n'))
 	return err
 }
 

@@ -149,15 +149,9 @@ func TestRemoteFetchedOnce(t *testing.T) {
 		// distinct inline parts defeat the processed-context cache, so
 		// that only the document cache can spare the fetches
 		raw := []any{ctxA, map[string]any{"n": fmt.Sprintf("https://example.org/n%d", i)}}
-		c := mustContext(t, p, raw)
-		if got := c.ExpandTerm("speed"); got != "https://example.org/speed" {
-			t.Fatalf("speed → %q", got)
-		}
+		checkRemote(t, mustContext(t, p, raw), l, 1)
 	}
-	mustContext(t, p, ctxB)
-	if n := l.count(ctxA); n != 1 {
-		t.Errorf("%s fetched %d times, want 1", ctxA, n)
-	}
+	checkRemote(t, mustContext(t, p, ctxB), l, 1)
 	for _, u := range CoreContextURLs {
 		mustContext(t, p, []any{u, ctxA})
 	}
@@ -203,6 +197,18 @@ func TestConcurrentCallersShareFetch(t *testing.T) {
 	}
 }
 
+// checkRemote checks that c has the definitions of ctxA and that l fetched
+// ctxA n times.
+func checkRemote(t *testing.T, c *Context, l *fakeLoader, n int) {
+	t.Helper()
+	if got := c.ExpandTerm("speed"); got != "https://example.org/speed" {
+		t.Errorf("speed → %q", got)
+	}
+	if got := l.count(ctxA); got != n {
+		t.Errorf("%s fetched %d times, want %d", ctxA, got, n)
+	}
+}
+
 func TestFailedFetchIsRetried(t *testing.T) {
 	l := newFakeLoader(testDocs())
 	l.setFail(ctxA, true)
@@ -213,13 +219,7 @@ func TestFailedFetchIsRetried(t *testing.T) {
 		}
 	}
 	l.setFail(ctxA, false)
-	c := mustContext(t, p, ctxA)
-	if got := c.ExpandTerm("speed"); got != "https://example.org/speed" {
-		t.Errorf("speed → %q", got)
-	}
-	if n := l.count(ctxA); n != 3 {
-		t.Errorf("fetched %d times, want 3", n)
-	}
+	checkRemote(t, mustContext(t, p, ctxA), l, 3)
 }
 
 func TestCallerCancellation(t *testing.T) {
@@ -233,13 +233,7 @@ func TestCallerCancellation(t *testing.T) {
 	}
 	// the fetch goes on for others and lands in the cache
 	close(l.gate)
-	c := mustContext(t, p, ctxA)
-	if got := c.ExpandTerm("speed"); got != "https://example.org/speed" {
-		t.Errorf("speed → %q", got)
-	}
-	if n := l.count(ctxA); n != 1 {
-		t.Errorf("fetched %d times, want 1", n)
-	}
+	checkRemote(t, mustContext(t, p, ctxA), l, 1)
 }
 
 func TestCacheBound(t *testing.T) {

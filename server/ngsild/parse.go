@@ -291,10 +291,11 @@ func isAttrObject(v any) bool {
 type shape int
 
 const (
-	shapeObject   shape = iota // an attribute object (normalized or concise)
-	shapeBare                  // a bare value: a Property with that value
-	shapeGeometry              // a bare GeoJSON geometry: a GeoProperty
-	shapeNull                  // the NGSI-LD null
+	shapeObject    shape = iota // an attribute object (normalized or concise)
+	shapeBare                   // a bare value: a Property with that value
+	shapeGeometry               // a bare GeoJSON geometry: a GeoProperty
+	shapeNull                   // the NGSI-LD null
+	shapeInstances              // an array of attribute objects
 )
 
 // inferShape decides what an attribute value in input is, and for an
@@ -312,6 +313,10 @@ func inferShape(v any) (shape, string, error) {
 		return shapeBare, TypeProperty, nil
 	case map[string]any:
 		return inferObjectShape(t)
+	case []any:
+		if isInstanceArray(t) {
+			return shapeInstances, "", nil
+		}
 	}
 	return shapeBare, TypeProperty, nil
 }
@@ -378,6 +383,8 @@ func (p *parser) attribute(path string, v any) (*Attribute, error) {
 		return &Attribute{Type: TypeProperty, Value: NullURI}, nil
 	case shapeBare:
 		return &Attribute{Type: TypeProperty, Value: v}, nil
+	case shapeInstances:
+		return nil, badData("attribute %q: an array of attribute instances is not allowed here", path)
 	case shapeGeometry:
 		if err := checkGeometry(v); err != nil {
 			return nil, badData("attribute %q: invalid GeoJSON geometry: %v", path, err)

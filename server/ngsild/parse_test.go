@@ -85,7 +85,7 @@ func TestParseEntity(t *testing.T) {
 			  "location": {"value": {"type": "Point", "coordinates": [2, 48]}, "observedAt": "2026-01-02T03:04:05Z"},
 			  "shape": {"type": "Property", "value": {"type": "Point", "coordinates": [2, 48]}}}`,
 			&Entity{ID: "urn:ngsi-ld:Thing:1", Types: []string{vocab + "Thing"}, Attrs: map[string][]*Attribute{
-				x("location"): {{Type: TypeGeoProperty, Value: point("2", "48"), ObservedAt: "2026-01-02T03:04:05Z"}},
+				x("location"):   {{Type: TypeGeoProperty, Value: point("2", "48"), ObservedAt: "2026-01-02T03:04:05Z"}},
 				vocab + "shape": {{Type: TypeProperty, Value: point("2", "48")}},
 			}},
 		},

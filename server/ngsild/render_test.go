@@ -124,7 +124,7 @@ func TestRenderOrderAndEncoding(t *testing.T) {
 		vocab + "value": {{Type: TypeProperty, Value: json.Number("1")}},
 	}}
 	Stamp(e, t0)
-	got, err := json.Marshal(Render(e, testCtx, RenderOptions{Form: Concise, SysAttrs: true}))
+	got, err := Render(e, testCtx, RenderOptions{Form: Concise, SysAttrs: true}).MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +21,7 @@ import (
 	"github.com/opentid/opentid/server/store/storetest"
 )
 
-// openTemp opens a store at path and closes it when the test ends.
+// openTemp opens a store at path, or fails the test.
 func openTemp(tb testing.TB, path string) *Store {
 	tb.Helper()
 	s, err := Open(context.Background(), path, Options{})
@@ -149,7 +151,7 @@ func benchEntity(i int) *ngsild.Entity {
 		benchNS + "location": {{Type: ngsild.TypeGeoProperty, Value: map[string]any{
 			"type": "Point", "coordinates": []any{json.Number("-1.5536"), json.Number("47.2184")}},
 			CreatedAt: now, ModifiedAt: now}},
-		benchNS + "name":      {{Type: ngsild.TypeProperty, Value: fmt.Sprintf("Station %d", i), CreatedAt: now, ModifiedAt: now}},
+		benchNS + "name": {{Type: ngsild.TypeProperty, Value: fmt.Sprintf("Station %d", i), CreatedAt: now, ModifiedAt: now}},
 	}
 	for _, m := range []string{"no2", "o3", "pm10"} {
 		attrs[benchNS+m] = []*ngsild.Attribute{{Type: ngsild.TypeProperty, Value: json.Number("12.5"),
@@ -237,5 +239,98 @@ func BenchmarkQueryType(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPutBatch100: 100 new entities per Update; reports the cost per
+// entity.
+func BenchmarkPutBatch100(b *testing.B) {
+	const batch = 100
+	s := benchStore(b, 0)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error {
+			for range batch {
+				if err := tx.Put(benchEntity(i)); err != nil {
+					return err
+				}
+				i++
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/entity")
+}
+
+// TestKillDurability checks that an acknowledged Update survives SIGKILL of
+// the process: a child process (this test binary, re-run) writes entities,
+// reports each acknowledged one, and is killed without closing the store.
+func TestKillDurability(t *testing.T) {
+	if path := os.Getenv("OPENTID_SQLITE_KILL_CHILD"); path != "" {
+		killChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	path := filepath.Join(t.TempDir(), "opentid.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillDurability$")
+	cmd.Env = append(os.Environ(), "OPENTID_SQLITE_KILL_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the child after its 50th acknowledged write, while it is
+	// writing more.
+	var acked []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && len(acked) < 50 {
+		if id, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
+			acked = append(acked, id)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("child acknowledged %d writes before it stopped", len(acked))
+	}
+
+	s := openTemp(t, path)
+	defer s.Close()
+	err = s.View(context.Background(), "crash", func(r store.Reader) error {
+		for _, id := range acked {
+			if _, err := r.Get(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("after SIGKILL: %v", err)
+	}
+}
+
+func killChild(path string) {
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(1)
+	}
+	for i := 0; ; i++ {
+		e := benchEntity(i)
+		if err := s.Update(context.Background(), "crash", func(tx store.Tx) error { return tx.Put(e) }); err != nil {
+			fmt.Println("update:", err)
+			os.Exit(1)
+		}
+		fmt.Println("acked", e.ID)
 	}
 }
