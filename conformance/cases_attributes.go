@@ -23,17 +23,17 @@ func attributeCases() []Case {
 }
 
 const (
-	reqAppend         spec.ReqID = "/req/core/attrs-append"
-	reqAppendNoOver   spec.ReqID = "/req/core/attrs-append-no-overwrite"
-	reqUpdate         spec.ReqID = "/req/core/attrs-update"
-	reqUpdateMissing  spec.ReqID = "/req/core/attrs-update-missing"
-	reqPartial        spec.ReqID = "/req/core/attr-partial-update"
-	reqAttrReplace    spec.ReqID = "/req/core/attr-replace"
-	reqAttrDelete     spec.ReqID = "/req/core/attr-delete"
-	reqDeleteDataset  spec.ReqID = "/req/core/attr-delete-dataset"
-	reqDeleteAll      spec.ReqID = "/req/core/attr-delete-all"
-	datasetA                     = "urn:ngsi-ld:Dataset:opentid-conformance-a"
-	datasetB                     = "urn:ngsi-ld:Dataset:opentid-conformance-b"
+	reqAppend        spec.ReqID = "/req/core/attrs-append"
+	reqAppendNoOver  spec.ReqID = "/req/core/attrs-append-no-overwrite"
+	reqUpdate        spec.ReqID = "/req/core/attrs-update"
+	reqUpdateMissing spec.ReqID = "/req/core/attrs-update-missing"
+	reqPartial       spec.ReqID = "/req/core/attr-partial-update"
+	reqAttrReplace   spec.ReqID = "/req/core/attr-replace"
+	reqAttrDelete    spec.ReqID = "/req/core/attr-delete"
+	reqDeleteDataset spec.ReqID = "/req/core/attr-delete-dataset"
+	reqDeleteAll     spec.ReqID = "/req/core/attr-delete-all"
+	datasetA                    = "urn:ngsi-ld:Dataset:opentid-conformance-a"
+	datasetB                    = "urn:ngsi-ld:Dataset:opentid-conformance-b"
 )
 
 // newSensor creates the usual entity and returns its id.

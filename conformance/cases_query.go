@@ -32,16 +32,16 @@ func queryCases() []Case {
 }
 
 const (
-	reqTypesList     spec.ReqID = "/req/core/types-list"
-	reqTypeInfo      spec.ReqID = "/req/core/type-info"
-	reqAttrsList     spec.ReqID = "/req/core/attributes-list"
-	reqAttrInfo      spec.ReqID = "/req/core/attribute-info"
-	reqQueryType     spec.ReqID = "/req/core/query-type"
-	reqQueryID       spec.ReqID = "/req/core/query-id"
-	reqQueryPattern  spec.ReqID = "/req/core/query-id-pattern"
-	reqQueryAttrs    spec.ReqID = "/req/core/query-attrs"
-	reqQueryPages    spec.ReqID = "/req/core/query-pagination"
-	reqQueryCount    spec.ReqID = "/req/core/query-count"
+	reqTypesList    spec.ReqID = "/req/core/types-list"
+	reqTypeInfo     spec.ReqID = "/req/core/type-info"
+	reqAttrsList    spec.ReqID = "/req/core/attributes-list"
+	reqAttrInfo     spec.ReqID = "/req/core/attribute-info"
+	reqQueryType    spec.ReqID = "/req/core/query-type"
+	reqQueryID      spec.ReqID = "/req/core/query-id"
+	reqQueryPattern spec.ReqID = "/req/core/query-id-pattern"
+	reqQueryAttrs   spec.ReqID = "/req/core/query-attrs"
+	reqQueryPages   spec.ReqID = "/req/core/query-pagination"
+	reqQueryCount   spec.ReqID = "/req/core/query-count"
 )
 
 // gauge creates an entity of type typ with one Property named attrName.

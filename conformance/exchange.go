@@ -103,13 +103,13 @@ func mediaType(v string) string {
 // Exchange is one request and its response, as kept in a transcript:
 // secrets are redacted and long bodies truncated.
 type Exchange struct {
-	Method         string      `json:"method"`
-	URL            string      `json:"url"`
-	RequestHeader  http.Header `json:"requestHeader,omitempty"`
-	RequestBody    string      `json:"requestBody,omitempty"`
-	Status         int         `json:"status,omitempty"`
-	ResponseHeader http.Header `json:"responseHeader,omitempty"`
-	ResponseBody   string      `json:"responseBody,omitempty"`
+	Method         string        `json:"method"`
+	URL            string        `json:"url"`
+	RequestHeader  http.Header   `json:"requestHeader,omitempty"`
+	RequestBody    string        `json:"requestBody,omitempty"`
+	Status         int           `json:"status,omitempty"`
+	ResponseHeader http.Header   `json:"responseHeader,omitempty"`
+	ResponseBody   string        `json:"responseBody,omitempty"`
 	Duration       time.Duration `json:"durationNs"`
 	// Error is the transport error, when there was no response.
 	Error string `json:"error,omitempty"`

@@ -13,15 +13,15 @@ import (
 
 // Requirement IDs the helpers cite.
 const (
-	reqCreate          spec.ReqID = "/req/core/entity-create"
-	reqRetrieve        spec.ReqID = "/req/core/entity-retrieve"
-	reqProblemDetails  spec.ReqID = "/req/core/problem-details"
-	reqErrorStatus     spec.ReqID = "/req/core/error-status"
-	reqNormalized      spec.ReqID = "/req/core/repr-normalized"
-	reqContextCompact  spec.ReqID = "/req/core/context-compaction"
-	iriBase                       = "https://example.org/opentid/conformance/"
-	coreContextURL                = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
-	buildingID                    = "urn:ngsi-ld:Building:opentid-conformance"
+	reqCreate         spec.ReqID = "/req/core/entity-create"
+	reqRetrieve       spec.ReqID = "/req/core/entity-retrieve"
+	reqProblemDetails spec.ReqID = "/req/core/problem-details"
+	reqErrorStatus    spec.ReqID = "/req/core/error-status"
+	reqNormalized     spec.ReqID = "/req/core/repr-normalized"
+	reqContextCompact spec.ReqID = "/req/core/context-compaction"
+	iriBase                      = "https://example.org/opentid/conformance/"
+	coreContextURL               = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
+	buildingID                   = "urn:ngsi-ld:Building:opentid-conformance"
 )
 
 // Obj is a JSON object under construction.

@@ -10,6 +10,7 @@ import (
 	"errors"
 
 	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/query"
 )
 
 // Sentinel errors. Implementations wrap them with %w; callers test them
@@ -50,8 +51,10 @@ type Store interface {
 type Reader interface {
 	// Get returns the entity with this id, or ErrNotFound.
 	Get(id string) (*ngsild.Entity, error)
-	// Query returns the entities that match q, in a stable order (creation
-	// order), paged by q.Limit and q.Offset.
+	// Query returns the entities that match q, in a stable order (q.OrderBy,
+	// then creation order), paged by q.Limit and q.Offset. Every filter is
+	// evaluated by the store with its indexes; no implementation loads a
+	// tenant to filter it in memory.
 	Query(q EntityQuery) (QueryResult, error)
 	// EntityTypes describes the entity types in use, sorted by type. With
 	// types non-empty, only those types are described (absent ones are
@@ -84,6 +87,19 @@ type EntityQuery struct {
 	Types []string
 	// Attrs: the entity has at least one of these expanded attributes.
 	Attrs []string
+	// TypeExpr: the entity's types match this type selection (clause
+	// 4.17); combined with Types by AND when both are set.
+	TypeExpr query.TypeExpr
+	// Q: the entity matches this q expression (clause 4.9).
+	Q query.Expr
+	// ScopeQ: the entity's scopes match this scope query (clause 4.19).
+	ScopeQ query.ScopeExpr
+	// Geo: the entity matches this geo-query (clause 4.10).
+	Geo *query.GeoQuery
+	// OrderBy sorts the result (clause 4.23); entities without a value
+	// for a key come last. Empty: creation order. Ties keep creation
+	// order.
+	OrderBy []query.OrderTerm
 	// Limit is the page size; 0 returns no entity (a count-only query).
 	Limit int
 	// Offset skips that many matching entities.
