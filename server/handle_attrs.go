@@ -156,7 +156,12 @@ func (s *Server) handleDeleteAttr(w http.ResponseWriter, r *http.Request) error 
 		return problemf(spec.ProblemBadRequestData, "deleteAll and datasetId cannot be used together")
 	}
 	name := rc.ld.ExpandTerm(attrID)
+	now := s.now()
 	return s.updateOne(w, r, rc, id, func(e *ngsild.Entity) (*ngsild.Entity, error) {
-		return e, ngsild.DeleteAttr(e, name, datasetID, deleteAll)
+		if err := ngsild.DeleteAttr(e, name, datasetID, deleteAll); err != nil {
+			return nil, err
+		}
+		e.ModifiedAt = now
+		return e, nil
 	})
 }

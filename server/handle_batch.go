@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -226,12 +225,12 @@ func applyBatchItem(tx store.Tx, kind batchKind, opts batchOptions, it batchItem
 // writeJSON writes a plain JSON body (batch and update results), which
 // needs no @context.
 func writeJSON(w http.ResponseWriter, status int, body any) error {
-	data, err := json.Marshal(body)
+	data, err := marshalJSON(body)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", mediaJSON)
 	w.WriteHeader(status)
-	_, err = w.Write(append(data, '\n'))
+	_, err = w.Write(data)
 	return err
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -143,7 +144,7 @@ func (s *Server) writeEntities(w http.ResponseWriter, rc *reqContext, status int
 // writeBody writes a JSON body in the negotiated media type with the
 // @context Link header when it is application/json.
 func (s *Server) writeBody(w http.ResponseWriter, rc *reqContext, status int, body any) error {
-	data, err := json.Marshal(body)
+	data, err := marshalJSON(body)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func (s *Server) writeBody(w http.ResponseWriter, rc *reqContext, status int, bo
 	}
 	echoTenant(w, rc)
 	w.WriteHeader(status)
-	_, err = w.Write(append(data, '\n'))
+	_, err = w.Write(data)
 	return err
 }
 
@@ -176,4 +177,16 @@ func compactAll(c *jsonld.Context, iris []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// marshalJSON encodes a response body without escaping '<', '>' and '&'
+// (entity values are data, not HTML), ending with a newline.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -43,15 +43,15 @@ type Op int
 
 // The operators of clause 4.9.
 const (
-	OpExists   Op = iota // attribute path alone
-	OpEqual              // ==
-	OpUnequal            // !=
-	OpGreater            // >
-	OpGreaterEq          // >=
-	OpLess               // <
-	OpLessEq             // <=
-	OpMatch              // ~= (regular expression)
-	OpNotMatch           // !~=
+	OpExists    Op = iota // attribute path alone
+	OpEqual               // ==
+	OpUnequal             // !=
+	OpGreater             // >
+	OpGreaterEq           // >=
+	OpLess                // <
+	OpLessEq              // <=
+	OpMatch               // ~= (regular expression)
+	OpNotMatch            // !~=
 )
 
 // Path designates what a comparison looks at: an attribute (Attr, the
