@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -116,6 +115,9 @@ func (s *Server) handleRetrieveEntity(w http.ResponseWriter, r *http.Request) er
 	if len(types) > 0 && !hasAnyType(e, types) {
 		return problemf(spec.ProblemResourceNotFound, "entity %s has none of the types asked for", id)
 	}
+	if wantsGeoJSON(r) {
+		return s.writeBody(w, rc.as(mediaGeoJSON), http.StatusOK, view.feature(e))
+	}
 	return s.writeEntities(w, rc, http.StatusOK, []ngsild.Object{view.render(e)}, false)
 }
 
@@ -137,62 +139,19 @@ func (s *Server) handleQueryEntities(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	qp := r.URL.Query()
-	view, err := s.viewOptions(r, rc)
-	if err != nil {
-		return err
+	in := queryInput{
+		ids:         splitList(qp.Get("id")),
+		idPattern:   qp.Get("idPattern"),
+		types:       qp.Get("type"),
+		attrs:       splitList(qp.Get("attrs")),
+		q:           qp.Get("q"),
+		scopeQ:      qp.Get("scopeQ"),
+		georel:      qp.Get("georel"),
+		geometry:    qp.Get("geometry"),
+		coordinates: qp.Get("coordinates"),
+		geoproperty: qp.Get("geoproperty"),
 	}
-	q := store.EntityQuery{
-		IDs:       splitList(qp.Get("id")),
-		IDPattern: qp.Get("idPattern"),
-		Attrs:     expandList(rc.ld, qp.Get("attrs")),
-		Count:     qp.Get("count") == "true",
-	}
-	for _, id := range q.IDs {
-		if !isAbsoluteURI(id) {
-			return problemf(spec.ProblemBadRequestData, "id %q is not a URI", id)
-		}
-	}
-	if q.IDPattern != "" {
-		if _, err := regexp.Compile(q.IDPattern); err != nil {
-			return problemf(spec.ProblemBadRequestData, "idPattern is not a valid regular expression: %v", err)
-		}
-	}
-	if q.Types, err = typeSelection(rc.ld, qp.Get("type")); err != nil {
-		return err
-	}
-	if len(q.IDs) == 0 && q.IDPattern == "" && len(q.Types) == 0 && len(q.Attrs) == 0 {
-		return problemf(spec.ProblemBadRequestData, "a query needs at least one of type, id, idPattern or attrs")
-	}
-	if q.Limit, q.Offset, err = s.paging(qp.Get("limit"), qp.Get("offset"), q.Count); err != nil {
-		return err
-	}
-	var res store.QueryResult
-	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
-		var err error
-		res, err = rd.Query(q)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	objs := make([]ngsild.Object, len(res.Entities))
-	for i, e := range res.Entities {
-		objs[i] = view.render(e)
-	}
-	if q.Count {
-		w.Header().Set("NGSILD-Results-Count", strconv.Itoa(res.Total))
-	}
-	addPageLinks(w, r, q.Offset, q.Limit, len(res.Entities), res.Total, q.Count)
-	return s.writeEntities(w, rc, http.StatusOK, objs, true)
-}
-
-// typeSelection parses the type parameter: a comma or '|' separated list
-// of types, any of which matches (clause 4.17).
-func typeSelection(c *jsonld.Context, v string) ([]string, error) {
-	if strings.ContainsAny(v, ";()") {
-		return nil, problemf(spec.ProblemBadRequestData, "type expressions with ';' or parentheses are not supported by this server version; use a list of alternatives such as A,B or A|B")
-	}
-	return expandList(c, strings.ReplaceAll(v, "|", ",")), nil
+	return s.runQuery(w, r, rc, in)
 }
 
 // paging reads limit and offset (clause 5.5.9, 6.3.10).

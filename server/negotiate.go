@@ -21,6 +21,7 @@ const (
 	mediaJSON       = "application/json"
 	mediaLDJSON     = "application/ld+json"
 	mediaMergePatch = "application/merge-patch+json"
+	mediaGeoJSON    = "application/geo+json"
 )
 
 // ldContextRel is the Link relation of a JSON-LD @context (clause 6.3.5).
@@ -357,4 +358,17 @@ func negotiateAccept(accept string) string {
 		return t
 	}
 	return mediaJSON
+}
+
+// wantsGeoJSON reports whether the Accept header prefers GeoJSON to the
+// JSON representations of entities (clause 4.5.16).
+func wantsGeoJSON(r *http.Request) bool {
+	return negotiate(r.Header.Get("Accept"), []string{mediaJSON, mediaLDJSON, mediaGeoJSON}) == mediaGeoJSON
+}
+
+// as returns a copy of rc that answers in media type t.
+func (rc *reqContext) as(t string) *reqContext {
+	c := *rc
+	c.respType = t
+	return &c
 }

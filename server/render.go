@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/opentid/opentid/server/jsonld"
 	"github.com/opentid/opentid/server/ngsild"
@@ -18,6 +19,9 @@ type view struct {
 	opts ngsild.RenderOptions
 	pick map[string]bool // compacted top-level names to keep; nil keeps all
 	omit map[string]bool // compacted top-level names to drop
+	// geometryProperty is the expanded GeoProperty whose value is the
+	// geometry of a GeoJSON Feature.
+	geometryProperty string
 }
 
 // viewOptions reads options, format, attrs, lang, pick and omit (clauses
@@ -25,6 +29,10 @@ type view struct {
 func (s *Server) viewOptions(r *http.Request, rc *reqContext) (*view, error) {
 	qp := r.URL.Query()
 	v := &view{ld: rc.ld, opts: ngsild.RenderOptions{Form: ngsild.Normalized, Lang: qp.Get("lang")}}
+	v.geometryProperty = rc.ld.ExpandTerm("location")
+	if gp := qp.Get("geometryProperty"); gp != "" {
+		v.geometryProperty = rc.ld.ExpandTerm(gp)
+	}
 	var forms []ngsild.Form
 	for _, o := range splitList(qp.Get("options")) {
 		switch o {
@@ -66,6 +74,9 @@ func (s *Server) viewOptions(r *http.Request, rc *reqContext) (*view, error) {
 			v.opts.Attrs[a] = true
 		}
 	}
+	if strings.ContainsAny(qp.Get("pick")+qp.Get("omit"), "{}") {
+		return nil, problemf(spec.ProblemBadRequestData, "nested projections with {} are not supported by this server version; pick and omit take top-level names")
+	}
 	if p := splitList(qp.Get("pick")); len(p) > 0 {
 		v.pick = map[string]bool{}
 		for _, name := range p {
@@ -98,6 +109,41 @@ func (v *view) render(e *ngsild.Entity) ngsild.Object {
 		out = append(out, m)
 	}
 	return out
+}
+
+// feature shows one entity as a GeoJSON Feature (clause 4.5.16): the
+// geometry is the value of the view's geometry property (its default
+// instance, or the first one), or null; the properties are the entity's
+// type and attributes in the view's representation.
+func (v *view) feature(e *ngsild.Entity) ngsild.Object {
+	var geometry any
+	if insts := e.Attrs[v.geometryProperty]; len(insts) > 0 {
+		pick := insts[0]
+		for _, a := range insts {
+			if a.DatasetID == "" {
+				pick = a
+				break
+			}
+		}
+		if pick.Type == ngsild.TypeGeoProperty {
+			geometry = pick.Value
+		}
+	}
+	var props ngsild.Object
+	for _, m := range v.render(e) {
+		if m.Key != "id" {
+			props = append(props, m)
+		}
+	}
+	if props == nil {
+		props = ngsild.Object{}
+	}
+	return ngsild.Object{
+		{Key: "id", Value: e.ID},
+		{Key: "type", Value: "Feature"},
+		{Key: "geometry", Value: geometry},
+		{Key: "properties", Value: props},
+	}
 }
 
 // contextValue is the @context shown in application/ld+json responses:
@@ -150,7 +196,7 @@ func (s *Server) writeBody(w http.ResponseWriter, rc *reqContext, status int, bo
 	}
 	h := w.Header()
 	h.Set("Content-Type", rc.respType)
-	if rc.respType == mediaJSON {
+	if rc.respType == mediaJSON || rc.respType == mediaGeoJSON {
 		h.Add("Link", rc.contextLink())
 	}
 	echoTenant(w, rc)
@@ -190,3 +236,6 @@ func marshalJSON(v any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+func joinList(v []string) string             { return strings.Join(v, ",") }
+func joinWith(v []string, sep string) string { return strings.Join(v, sep) }

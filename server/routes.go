@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/entityOperations/update", s.h(s.handleBatch(batchUpdate)))
 		r.Post("/entityOperations/delete", s.h(s.handleBatch(batchDelete)))
 		r.Post("/entityOperations/merge", s.h(s.handleBatch(batchMerge)))
+		r.Post("/entityOperations/query", s.h(s.handleQueryPost))
 
 		r.Get("/types", s.h(s.handleTypes))
 		r.Get("/types/{type}", s.h(s.handleTypeInfo))

@@ -1,0 +1,247 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/opentid/opentid/server/jsonld"
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/query"
+	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/spec"
+)
+
+// queryInput holds the filters of a query, from the parameters of GET
+// /entities or from the Query body of POST /entityOperations/query.
+type queryInput struct {
+	ids         []string
+	idPattern   string
+	types       string
+	attrs       []string
+	q           string
+	scopeQ      string
+	georel      string
+	geometry    string
+	coordinates string
+	geoproperty string
+}
+
+// buildQuery parses and checks the filters. Names are expanded with the
+// request's @context.
+func (s *Server) buildQuery(ld *jsonld.Context, in queryInput) (store.EntityQuery, error) {
+	q := store.EntityQuery{IDs: in.ids, IDPattern: in.idPattern}
+	for _, id := range q.IDs {
+		if !isAbsoluteURI(id) {
+			return q, problemf(spec.ProblemBadRequestData, "id %q is not a URI", id)
+		}
+	}
+	if q.IDPattern != "" {
+		if _, err := regexp.Compile(q.IDPattern); err != nil {
+			return q, problemf(spec.ProblemBadRequestData, "idPattern is not a valid regular expression: %v", err)
+		}
+	}
+	for _, a := range in.attrs {
+		q.Attrs = append(q.Attrs, ld.ExpandTerm(a))
+	}
+	var err error
+	if in.types != "" {
+		if q.TypeExpr, err = query.ParseTypeExpr(in.types, ld.ExpandTerm); err != nil {
+			return q, syntaxProblem(err)
+		}
+	}
+	if in.q != "" {
+		if q.Q, err = query.ParseQ(in.q, ld.ExpandTerm); err != nil {
+			return q, syntaxProblem(err)
+		}
+	}
+	if in.scopeQ != "" {
+		if q.ScopeQ, err = query.ParseScopeQ(in.scopeQ); err != nil {
+			return q, syntaxProblem(err)
+		}
+	}
+	if in.georel != "" || in.geometry != "" || in.coordinates != "" || in.geoproperty != "" {
+		if q.Geo, err = query.ParseGeoQuery(in.georel, in.geometry, in.coordinates, in.geoproperty, ld.ExpandTerm); err != nil {
+			return q, syntaxProblem(err)
+		}
+	}
+	if len(q.IDs) == 0 && q.IDPattern == "" && q.TypeExpr == nil && len(q.Attrs) == 0 && q.Q == nil && q.ScopeQ == nil && q.Geo == nil {
+		return q, problemf(spec.ProblemBadRequestData, "a query needs at least one of type, id, idPattern, attrs, q, scopeQ or a geo-query")
+	}
+	return q, nil
+}
+
+// syntaxProblem turns a parse error of the query package into a 400 whose
+// detail gives the parameter and the position.
+func syntaxProblem(err error) error {
+	var se *query.SyntaxError
+	if errors.As(err, &se) {
+		e := problemf(spec.ProblemBadRequestData, "%s", se.Error())
+		e.errs = []fieldError{{Parameter: se.Param, Detail: se.Msg + " (at position " + strconv.Itoa(se.Pos) + ")"}}
+		return e
+	}
+	return problemf(spec.ProblemBadRequestData, "%s", err.Error())
+}
+
+// runQuery runs a query and writes the page of entities: as JSON,
+// JSON-LD or a GeoJSON FeatureCollection, with the count and paging
+// headers.
+func (s *Server) runQuery(w http.ResponseWriter, r *http.Request, rc *reqContext, in queryInput) error {
+	qp := r.URL.Query()
+	view, err := s.viewOptions(r, rc)
+	if err != nil {
+		return err
+	}
+	q, err := s.buildQuery(rc.ld, in)
+	if err != nil {
+		return err
+	}
+	q.Count = qp.Get("count") == "true"
+	if q.Limit, q.Offset, err = s.paging(qp.Get("limit"), qp.Get("offset"), q.Count); err != nil {
+		return err
+	}
+	if ob := qp.Get("orderBy"); ob != "" {
+		if q.OrderBy, err = query.ParseOrderBy(ob, rc.ld.ExpandTerm); err != nil {
+			return syntaxProblem(err)
+		}
+	}
+	var res store.QueryResult
+	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
+		var err error
+		res, err = rd.Query(q)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if q.Count {
+		w.Header().Set("NGSILD-Results-Count", strconv.Itoa(res.Total))
+	}
+	addPageLinks(w, r, q.Offset, q.Limit, len(res.Entities), res.Total, q.Count)
+	if wantsGeoJSON(r) {
+		features := make([]ngsild.Object, len(res.Entities))
+		for i, e := range res.Entities {
+			features[i] = view.feature(e)
+		}
+		return s.writeBody(w, rc.as(mediaGeoJSON), http.StatusOK, ngsild.Object{
+			{Key: "type", Value: "FeatureCollection"},
+			{Key: "features", Value: features},
+		})
+	}
+	objs := make([]ngsild.Object, len(res.Entities))
+	for i, e := range res.Entities {
+		objs[i] = view.render(e)
+	}
+	return s.writeEntities(w, rc, http.StatusOK, objs, true)
+}
+
+// queryBody is the Query data type of clause 5.2.23.
+type queryBody struct {
+	Type     string           `json:"type"`
+	Entities []entitySelector `json:"entities"`
+	Attrs    []string         `json:"attrs"`
+	Pick     []string         `json:"pick"`
+	Omit     []string         `json:"omit"`
+	Q        string           `json:"q"`
+	GeoQ     *geoQueryBody    `json:"geoQ"`
+	ScopeQ   string           `json:"scopeQ"`
+	Lang     string           `json:"lang"`
+}
+
+type entitySelector struct {
+	ID        string `json:"id"`
+	IDPattern string `json:"idPattern"`
+	Type      string `json:"type"`
+}
+
+type geoQueryBody struct {
+	Geometry    string          `json:"geometry"`
+	Coordinates json.RawMessage `json:"coordinates"`
+	Georel      string          `json:"georel"`
+	GeoProperty string          `json:"geoproperty"`
+}
+
+// handleQueryPost: POST /entityOperations/query (clause 5.7.2, 6.23).
+func (s *Server) handleQueryPost(w http.ResponseWriter, r *http.Request) error {
+	rc, body, err := s.writeContext(r)
+	if err != nil {
+		return err
+	}
+	var qb queryBody
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, &qb); err != nil {
+		return problemf(spec.ProblemBadRequestData, "malformed Query: %v", err)
+	}
+	if qb.Type != "Query" {
+		return problemf(spec.ProblemBadRequestData, `the body must be a Query ("type": "Query")`)
+	}
+	in := queryInput{attrs: qb.Attrs, q: qb.Q, scopeQ: qb.ScopeQ}
+	if err := selectorsInto(&in, qb.Entities); err != nil {
+		return err
+	}
+	if g := qb.GeoQ; g != nil {
+		in.georel, in.geometry, in.geoproperty = g.Georel, g.Geometry, g.GeoProperty
+		in.coordinates = string(g.Coordinates)
+		var text string
+		if json.Unmarshal(g.Coordinates, &text) == nil {
+			in.coordinates = text // coordinates given as the text of a JSON array
+		}
+	}
+	// The body's projection and language become the view's.
+	params := r.URL.Query()
+	setList := func(name string, v []string) {
+		if len(v) > 0 {
+			params.Set(name, strings.Join(v, ","))
+		}
+	}
+	setList("attrs", qb.Attrs)
+	setList("pick", qb.Pick)
+	setList("omit", qb.Omit)
+	if qb.Lang != "" {
+		params.Set("lang", qb.Lang)
+	}
+	r.URL.RawQuery = params.Encode()
+	return s.runQuery(w, r, rc, in)
+}
+
+// selectorsInto maps the entity selectors of a Query. Selectors are
+// alternatives: one selector may combine id, idPattern and type; several
+// selectors are supported when they all give only types, or only ids.
+func selectorsInto(in *queryInput, sels []entitySelector) error {
+	switch len(sels) {
+	case 0:
+		return nil
+	case 1:
+		sel := sels[0]
+		if sel.ID != "" {
+			in.ids = []string{sel.ID}
+		}
+		in.idPattern, in.types = sel.IDPattern, sel.Type
+		return nil
+	}
+	var ids, types []string
+	for _, sel := range sels {
+		switch {
+		case sel.ID != "" && sel.IDPattern == "" && sel.Type == "":
+			ids = append(ids, sel.ID)
+		case sel.Type != "" && sel.ID == "" && sel.IDPattern == "":
+			types = append(types, "("+sel.Type+")")
+		default:
+			return problemf(spec.ProblemBadRequestData, "several entity selectors are supported when each gives only an id or each gives only a type")
+		}
+	}
+	if len(ids) > 0 && len(types) > 0 {
+		return problemf(spec.ProblemBadRequestData, "several entity selectors are supported when each gives only an id or each gives only a type")
+	}
+	in.ids = ids
+	if len(types) > 0 {
+		in.types = strings.Join(types, "|")
+	}
+	return nil
+}
