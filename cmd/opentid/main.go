@@ -43,6 +43,7 @@ const usage = `opentid: the OpenTID reference server and tools
 Usage:
   opentid serve [flags]          run the reference server (NGSI-LD API on port 1026)
   opentid conformance [flags]    run the conformance suite against a product's base URL
+  opentid load [flags]           drive a server on this machine with load and report latencies
   opentid version                print the program and specification versions
 
 Run "opentid COMMAND -h" for the flags of a command.
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "conformance":
 		return runConformance(ctx, args[1:], getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -1,6 +1,3 @@
-// Package selftest checks the conformance suite against the reference
-// server: the server passes every case of the classes it claims, and the
-// suite fails deliberately broken variants of it (mutants).
 package selftest
 
 import (

@@ -11,10 +11,18 @@ import (
 // version of the program, whose schema this one does not know.
 var ErrNewerSchema = errors.New("sqlite: database schema is newer than this program supports")
 
+// migration is one step of the schema: SQL statements, then, when set, a
+// Go function run in the same transaction (to fill new tables from the
+// stored entities).
+type migration struct {
+	sql string
+	fn  func(ctx context.Context, tx *sql.Tx) error
+}
+
 // migrations are the steps of the schema, in order. The database's
 // PRAGMA user_version counts the steps applied. Append new steps; never
 // edit or reorder the published ones.
-var migrations = []string{
+var migrations = []migration{{sql: 
 	// 1: tenants, entities and the indexes of entity types and attribute
 	// names.
 	//
@@ -65,8 +73,68 @@ CREATE TABLE entity_attrs (
 	PRIMARY KEY (tid, name, pk, attr_type)
 ) WITHOUT ROWID;
 CREATE INDEX entity_attrs_by_entity ON entity_attrs (pk);
+`}, {
+	// 2: the indexes of the query languages.
+	//
+	// types numbers each (tenant, entity type) with a small integer, tno,
+	// unique across tenants, so that a tno also identifies the tenant.
+	//
+	// attr_values holds the comparable values of the top-level attributes
+	// (see valueRows): one row per (value, entity type), so that "type and
+	// q" is one range of an index. num holds numbers, booleans (0, 1) and
+	// the instant of date-time strings (Unix seconds); str holds strings.
+	//
+	// geo_rtree holds the bounding box of every GeoProperty instance, once
+	// per entity type, with the type's tno as the third dimension: "type in
+	// a box" is one R*Tree search. tid and the attribute name are auxiliary
+	// columns, checked on the boxes found. geo_boxes maps the R*Tree rows to
+	// their entity; deleting a geo_boxes row (by hand or by the cascade of
+	// an entity's deletion) deletes the R*Tree row through a trigger.
+	//
+	// entity_scopes holds the scopes of each entity.
+	sql: `
+CREATE TABLE types (
+	tno  INTEGER PRIMARY KEY,
+	tid  INTEGER NOT NULL REFERENCES tenants (tid),
+	type TEXT NOT NULL,
+	UNIQUE (tid, type)
+);
+
+CREATE TABLE attr_values (
+	tid  INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	tno  INTEGER NOT NULL,
+	num  REAL,
+	str  TEXT,
+	pk   INTEGER NOT NULL REFERENCES entities (pk) ON DELETE CASCADE
+);
+CREATE INDEX attr_values_by_num ON attr_values (tid, name, tno, num, pk);
+CREATE INDEX attr_values_by_str ON attr_values (tid, name, tno, str, pk);
+CREATE INDEX attr_values_by_entity ON attr_values (pk);
+
+CREATE VIRTUAL TABLE geo_rtree USING rtree (
+	id, minx, maxx, miny, maxy, minz, maxz,
+	+pk INTEGER, +tid INTEGER, +name TEXT
+);
+CREATE TABLE geo_boxes (
+	id INTEGER PRIMARY KEY,
+	pk INTEGER NOT NULL REFERENCES entities (pk) ON DELETE CASCADE
+);
+CREATE INDEX geo_boxes_by_entity ON geo_boxes (pk);
+CREATE TRIGGER geo_boxes_delete AFTER DELETE ON geo_boxes BEGIN
+	DELETE FROM geo_rtree WHERE id = old.id;
+END;
+
+CREATE TABLE entity_scopes (
+	tid   INTEGER NOT NULL,
+	scope TEXT NOT NULL,
+	pk    INTEGER NOT NULL REFERENCES entities (pk) ON DELETE CASCADE,
+	PRIMARY KEY (tid, scope, pk)
+) WITHOUT ROWID;
+CREATE INDEX entity_scopes_by_entity ON entity_scopes (pk);
 `,
-}
+	fn: reindexAll,
+}}
 
 // migrate brings the schema of the database up to date, in one
 // transaction. It is a no-op on an up-to-date database and refuses a
@@ -92,8 +160,14 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		return tx.Commit()
 	}
 	for i := version; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		m := migrations[i]
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("sqlite: migration %d: %w", i+1, err)
+		}
+		if m.fn != nil {
+			if err := m.fn(ctx, tx); err != nil {
+				return fmt.Errorf("sqlite: migration %d: %w", i+1, err)
+			}
 		}
 	}
 	// PRAGMA takes no bound parameter; the value is an integer we own.

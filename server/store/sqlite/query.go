@@ -2,55 +2,11 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/opentid/opentid/server/store"
 )
-
-// where builds the WHERE clause of q over "entities e", with its
-// arguments. Types and attributes are tested on their index tables, whose
-// primary keys start with (tid, type) and (tid, name).
-func where(tid int64, q store.EntityQuery) (string, []any, error) {
-	var b strings.Builder
-	args := []any{tid}
-	b.WriteString("e.tid = ?")
-	if len(q.IDs) > 0 {
-		// One JSON array rather than one parameter per id: the number of
-		// ids is not bounded by SQLite's limit on parameters.
-		ids, err := json.Marshal(q.IDs)
-		if err != nil {
-			return "", nil, err
-		}
-		// Through pk, as for types, so that the planner starts from the
-		// ids rather than scanning the tenant in pk order.
-		b.WriteString(" AND e.pk IN (SELECT pk FROM entities WHERE tid = ? AND id IN (SELECT value FROM json_each(?)))")
-		args = append(args, tid, ids)
-	}
-	if q.IDPattern != "" {
-		// Validated here so that a bad pattern is an error of the query,
-		// not of the SQL function halfway through a scan.
-		if _, err := patterns.compile(q.IDPattern); err != nil {
-			return "", nil, fmt.Errorf("sqlite: idPattern: %w", err)
-		}
-		b.WriteString(" AND e.id REGEXP ?")
-		args = append(args, q.IDPattern)
-	}
-	if len(q.Types) > 0 {
-		b.WriteString(" AND e.pk IN (SELECT pk FROM entity_types WHERE tid = ? AND type")
-		args = append(args, tid)
-		args = inList(&b, args, q.Types)
-		b.WriteString(")")
-	}
-	if len(q.Attrs) > 0 {
-		b.WriteString(" AND e.pk IN (SELECT pk FROM entity_attrs WHERE tid = ? AND name")
-		args = append(args, tid)
-		args = inList(&b, args, q.Attrs)
-		b.WriteString(")")
-	}
-	return b.String(), args, nil
-}
 
 // inList writes " = ?" or " IN (?, ...)" for vals and appends them to args.
 func inList(b *strings.Builder, args []any, vals []string) []any {
@@ -81,49 +37,6 @@ func filter(col string, args []any, vals []string) (string, []any) {
 	b.WriteString(col)
 	args = inList(&b, args, vals)
 	return b.String(), args
-}
-
-// Query returns one page of the entities that match q, in creation order.
-func (r *reader) Query(q store.EntityQuery) (store.QueryResult, error) {
-	var res store.QueryResult
-	if q.Limit < 0 || q.Offset < 0 {
-		return res, fmt.Errorf("sqlite: query: negative limit or offset")
-	}
-	cond, args, err := where(r.tid, q)
-	if err != nil {
-		return res, err
-	}
-	if q.Count {
-		err := r.queryRow("SELECT count(*) FROM entities e WHERE "+cond, args...).Scan(&res.Total)
-		if err != nil {
-			return res, fmt.Errorf("sqlite: count: %w", err)
-		}
-	}
-	if q.Limit == 0 {
-		return res, nil
-	}
-	rows, err := r.query("SELECT e.id, e.data FROM entities e WHERE "+cond+" ORDER BY e.pk LIMIT ? OFFSET ?",
-		append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return res, fmt.Errorf("sqlite: query: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var data sql.RawBytes
-		if err := rows.Scan(&id, &data); err != nil {
-			return res, fmt.Errorf("sqlite: query: %w", err)
-		}
-		e, err := decode(id, data)
-		if err != nil {
-			return res, err
-		}
-		res.Entities = append(res.Entities, e)
-	}
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("sqlite: query: %w", err)
-	}
-	return res, nil
 }
 
 // EntityTypes describes the types in use, with the attributes of their

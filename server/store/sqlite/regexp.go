@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"regexp"
 	"sync"
@@ -14,13 +15,19 @@ var (
 	registerErr  error
 )
 
-// registerFunctions adds the REGEXP function to the driver, once per
-// process: connections opened afterwards have it.
+// registerFunctions adds the functions of the store to the driver, once
+// per process: connections opened afterwards have them. REGEXP, and the
+// Go side of queries (eval.go).
 func registerFunctions() error {
 	registerOnce.Do(func() {
-		registerErr = sqlite.RegisterDeterministicScalarFunction("regexp", 2, regexpFunc)
+		registerErr = errors.Join(
+			sqlite.RegisterDeterministicScalarFunction("regexp", 2, regexpFunc),
+			sqlite.RegisterScalarFunction("opentid_match", 3, matchFunc),
+			sqlite.RegisterScalarFunction("opentid_sort", 4, sortFunc),
+			sqlite.RegisterCollationUtf8("opentid_value", collateValues),
+		)
 		if registerErr != nil {
-			registerErr = fmt.Errorf("sqlite: register regexp: %w", registerErr)
+			registerErr = fmt.Errorf("sqlite: register functions: %w", registerErr)
 		}
 	})
 	return registerErr

@@ -182,6 +182,7 @@ func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) err
 		}
 	}()
 	w := &writer{reader: reader{ctx: ctx, tx: tx, st: &s.ws}, tenant: tenant}
+	w.ix.ex = &w.reader
 	if err := w.lookupTenant(tenant); err != nil {
 		return err
 	}

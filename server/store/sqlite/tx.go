@@ -29,7 +29,8 @@ const (
 
 var (
 	readStatements  = []string{sqlTenantID, sqlGet}
-	writeStatements = []string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity}
+	writeStatements = []string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
+		sqlTypeNo, sqlAddTypeNo, sqlAddValues, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes}
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.
@@ -147,6 +148,7 @@ func decode(id string, data []byte) (*ngsild.Entity, error) {
 type writer struct {
 	reader
 	tenant string
+	ix     indexer
 }
 
 // Put creates or replaces e and rewrites its index rows. A replacement
@@ -191,6 +193,9 @@ func (w *writer) Put(e *ngsild.Entity) error {
 				return fmt.Errorf("sqlite: replace %q: %w", e.ID, err)
 			}
 		}
+		if err := w.ix.remove(pk); err != nil {
+			return fmt.Errorf("sqlite: replace %q: %w", e.ID, err)
+		}
 	}
 
 	if err := w.addIndexRows(sqlAddTypes, pk, distinctTypes(e)); err != nil {
@@ -198,6 +203,9 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	}
 	if err := w.addIndexRows(sqlAddAttrs, pk, attrRows(e)); err != nil {
 		return fmt.Errorf("sqlite: index attributes of %q: %w", e.ID, err)
+	}
+	if err := w.ix.add(w.tid, pk, e); err != nil {
+		return fmt.Errorf("sqlite: index %q: %w", e.ID, err)
 	}
 	return nil
 }
