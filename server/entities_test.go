@@ -146,7 +146,7 @@ func TestCreateErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := ts.wantProblem(tc.status, tc.problem, "POST", "/entities"+tc.path, tc.body, tc.headers...)
+			r := ts.with(t).wantProblem(tc.status, tc.problem, "POST", "/entities"+tc.path, tc.body, tc.headers...)
 			if d, _ := r.object(t)["detail"].(string); !strings.Contains(d, tc.detailContent) {
 				t.Errorf("detail %q does not mention %q", d, tc.detailContent)
 			}

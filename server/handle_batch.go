@@ -95,7 +95,7 @@ func (s *Server) handleBatch(kind batchKind) handlerFunc {
 		now := s.now()
 		var res batchResult
 		var created []string
-		err = s.store.Update(r.Context(), rc.tenant, func(tx store.Tx) error {
+		err = s.update(r.Context(), rc.tenant, func(tx store.Tx) error {
 			res, created = batchResult{Success: []string{}, Errors: []batchEntityError{}}, nil
 			for _, it := range items {
 				err := it.err
@@ -208,7 +208,7 @@ func applyBatchItem(tx store.Tx, kind batchKind, opts batchOptions, it batchItem
 	case batchUpdate, batchMerge:
 		old, err := tx.Get(it.id)
 		if err != nil {
-			return false, err
+			return false, entityError(err, it.id)
 		}
 		if kind == batchMerge {
 			ngsild.Merge(old, it.frag, now)
@@ -217,7 +217,7 @@ func applyBatchItem(tx store.Tx, kind batchKind, opts batchOptions, it batchItem
 		}
 		return false, tx.Put(old)
 	case batchDelete:
-		return false, tx.Delete(it.id)
+		return false, entityError(tx.Delete(it.id), it.id)
 	}
 	return false, errors.New("unknown batch operation")
 }

@@ -29,7 +29,7 @@ func (s *Server) handleCreateEntity(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	ngsild.Stamp(e, s.now())
-	err = s.store.Update(r.Context(), rc.tenant, func(tx store.Tx) error {
+	err = s.update(r.Context(), rc.tenant, func(tx store.Tx) error {
 		if err := mustNotExist(tx, e.ID); err != nil {
 			return err
 		}
@@ -55,6 +55,14 @@ func mustNotExist(tx store.Tx, id string) error {
 	default:
 		return err
 	}
+}
+
+// entityError names the entity in a not-found error of the store.
+func entityError(err error, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &apiError{problem: spec.ProblemResourceNotFound, detail: "entity " + id + " does not exist", cause: err}
+	}
+	return err
 }
 
 func entityLocation(id string) string { return BasePath + "/entities/" + url.PathEscape(id) }
@@ -107,7 +115,7 @@ func (s *Server) handleRetrieveEntity(w http.ResponseWriter, r *http.Request) er
 	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
 		var err error
 		e, err = rd.Get(id)
-		return err
+		return entityError(err, id)
 	})
 	if err != nil {
 		return err
@@ -242,10 +250,10 @@ func sameID(obj map[string]any, id string) error {
 
 // modifyEntity runs a read-modify-write of one entity in a transaction.
 func (s *Server) modifyEntity(r *http.Request, rc *reqContext, id string, fn func(*ngsild.Entity) (*ngsild.Entity, error)) error {
-	return s.store.Update(r.Context(), rc.tenant, func(tx store.Tx) error {
+	return s.update(r.Context(), rc.tenant, func(tx store.Tx) error {
 		e, err := tx.Get(id)
 		if err != nil {
-			return err
+			return entityError(err, id)
 		}
 		e, err = fn(e)
 		if err != nil {
@@ -304,10 +312,10 @@ func (s *Server) handleDeleteEntity(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	types := expandList(rc.ld, r.URL.Query().Get("type"))
-	err = s.store.Update(r.Context(), rc.tenant, func(tx store.Tx) error {
+	err = s.update(r.Context(), rc.tenant, func(tx store.Tx) error {
 		e, err := tx.Get(id)
 		if err != nil {
-			return err
+			return entityError(err, id)
 		}
 		if len(types) > 0 && !hasAnyType(e, types) {
 			return problemf(spec.ProblemResourceNotFound, "entity %s has none of the types given", id)

@@ -43,6 +43,14 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	return &testServer{t: t, url: hs.URL + BasePath, root: hs.URL}
 }
 
+// with returns the server for use in subtest t, so that a failure stops
+// the subtest and not its parent.
+func (ts *testServer) with(t *testing.T) *testServer {
+	c := *ts
+	c.t = t
+	return &c
+}
+
 // response is what a test request got back.
 type response struct {
 	status int

@@ -44,14 +44,15 @@ func problemf(problem, format string, args ...any) *apiError {
 var sentinelProblems = []struct {
 	err     error
 	problem string
+	detail  string // replaces the error's text, which names the store's internals
 }{
-	{ngsild.ErrBadRequestData, spec.ProblemBadRequestData},
-	{ngsild.ErrInvalidRequest, spec.ProblemInvalidRequest},
-	{ngsild.ErrAttrNotFound, spec.ProblemResourceNotFound},
-	{store.ErrNotFound, spec.ProblemResourceNotFound},
-	{store.ErrTenantNotFound, spec.ProblemNonexistentTenant},
-	{jsonld.ErrContextNotAvailable, spec.ProblemLdContextNotAvailable},
-	{jsonld.ErrInvalidContext, spec.ProblemBadRequestData},
+	{ngsild.ErrBadRequestData, spec.ProblemBadRequestData, ""},
+	{ngsild.ErrInvalidRequest, spec.ProblemInvalidRequest, ""},
+	{ngsild.ErrAttrNotFound, spec.ProblemResourceNotFound, ""},
+	{store.ErrNotFound, spec.ProblemResourceNotFound, "the entity does not exist"},
+	{store.ErrTenantNotFound, spec.ProblemNonexistentTenant, "the tenant does not exist"},
+	{jsonld.ErrContextNotAvailable, spec.ProblemLdContextNotAvailable, ""},
+	{jsonld.ErrInvalidContext, spec.ProblemBadRequestData, ""},
 }
 
 // problemDetails is the RFC 9457 / NGSI-LD 5.5.3 error body. Errors is an
@@ -77,6 +78,9 @@ func problemFor(err error) (problemDetails, bool) {
 		for _, sp := range sentinelProblems {
 			if errors.Is(err, sp.err) {
 				name, detail = sp.problem, err.Error()
+				if sp.detail != "" {
+					detail = sp.detail
+				}
 				break
 			}
 		}

@@ -64,7 +64,7 @@ func TestQueryLanguage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := shortIDs(ids(t, ts.must(http.StatusOK, "GET", "/entities?"+tc.query, "")))
+			got := shortIDs(ids(t, ts.with(t).must(http.StatusOK, "GET", "/entities?"+tc.query, "")))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", tc.query, diff)
 			}
@@ -121,7 +121,7 @@ func TestGeoJSON(t *testing.T) {
 	want := map[string]any{
 		"id": "urn:ngsi-ld:AirQualityObserved:a3", "type": "Feature",
 		"geometry":   map[string]any{"type": "Point", "coordinates": []any{-1.567, 47.183}},
-		"properties": map[string]any{"type": "AirQualityObserved", "no2": 25.0, "location": map[string]any{"type": "Point", "coordinates": []any{-1.567, 47.183}}},
+		"properties": map[string]any{"type": "AirQualityObserved", "scope": "/Rezé", "no2": 25.0, "location": map[string]any{"type": "Point", "coordinates": []any{-1.567, 47.183}}},
 	}
 	if diff := cmp.Diff(any(want), numbersToFloat(f.json(t))); diff != "" {
 		t.Errorf("feature (-want +got):\n%s", diff)

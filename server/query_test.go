@@ -46,7 +46,7 @@ func TestQueryEntities(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
-			got := ids(t, ts.must(http.StatusOK, "GET", "/entities?"+tc.query, ""))
+			got := ids(t, ts.with(t).must(http.StatusOK, "GET", "/entities?"+tc.query, ""))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -81,6 +81,8 @@ type Server struct {
 	ld        *jsonld.Processor
 	validator *validator
 	handler   http.Handler
+	// hooks see every committed change (see changes.go).
+	hooks []changeHook
 }
 
 // New builds the HTTP handler of the reference server on st.

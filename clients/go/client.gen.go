@@ -262,13 +262,13 @@ func (e ListRelationshipType) Valid() bool {
 
 // Defines values for NoOverwriteOption.
 const (
-	NoOverwrite NoOverwriteOption = "noOverwrite"
+	NoOverwriteOptionNoOverwrite NoOverwriteOption = "noOverwrite"
 )
 
 // Valid indicates whether the value is a known member of the NoOverwriteOption enum.
 func (e NoOverwriteOption) Valid() bool {
 	switch e {
-	case NoOverwrite:
+	case NoOverwriteOptionNoOverwrite:
 		return true
 	default:
 		return false
@@ -406,16 +406,16 @@ func (e RepresentationOption) Valid() bool {
 
 // Defines values for UpsertOption.
 const (
-	Replace UpsertOption = "replace"
-	Update  UpsertOption = "update"
+	UpsertOptionReplace UpsertOption = "replace"
+	UpsertOptionUpdate  UpsertOption = "update"
 )
 
 // Valid indicates whether the value is a known member of the UpsertOption enum.
 func (e UpsertOption) Valid() bool {
 	switch e {
-	case Replace:
+	case UpsertOptionReplace:
 		return true
-	case Update:
+	case UpsertOptionUpdate:
 		return true
 	default:
 		return false

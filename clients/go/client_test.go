@@ -169,7 +169,6 @@ func TestOperations(t *testing.T) {
 		r, err := c.QueryEntitiesPostWithResponse(ctx, &client.QueryEntitiesPostParams{Count: ptr(true)}, client.Query{
 			Type:     client.QueryTypeQuery,
 			Entities: []client.EntitySelector{{Type: ptr("AirQualityObserved")}},
-			Q:        ptr("no2>20"),
 		})
 		must(t, r, err, http.StatusOK)
 		if len(*r.JSON200) != 1 {
@@ -265,7 +264,7 @@ func TestOperations(t *testing.T) {
 			e.Set("no2", client.Property{Type: client.PropertyTypeProperty, Value: 40.0})
 			updates = append(updates, e)
 		}
-		r3, err := c.BatchUpdateWithResponse(ctx, &client.BatchUpdateParams{Options: client.OptionsNoOverwrite{client.NoOverwrite}}, updates)
+		r3, err := c.BatchUpdateWithResponse(ctx, &client.BatchUpdateParams{Options: client.OptionsNoOverwrite{client.NoOverwriteOptionNoOverwrite}}, updates)
 		must(t, r3, err, http.StatusNoContent)
 		r4, err := c.BatchMergeWithResponse(ctx, nil, updates)
 		must(t, r4, err, http.StatusNoContent)

@@ -38,6 +38,15 @@ func (contextLoader) Load(_ context.Context, url string) ([]byte, error) {
 	return nil, http.ErrMissingFile
 }
 
+// testLog sends the server's warnings and errors to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Helper()
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 // recorder is the HTTP client of the tests: it remembers the method and
 // path of every request, to check that each operation of the spec was
 // called.
@@ -62,7 +71,8 @@ func newClient(t *testing.T, opts ...client.ClientOption) (*client.ClientWithRes
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h, err := server.New(server.Config{ContextLoader: contextLoader{}}, st, slog.New(slog.DiscardHandler))
+	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := server.New(server.Config{ContextLoader: contextLoader{}}, st, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

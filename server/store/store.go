@@ -49,7 +49,8 @@ type Store interface {
 
 // Reader is the read side of a snapshot or transaction.
 type Reader interface {
-	// Get returns the entity with this id, or ErrNotFound.
+	// Get returns the entity with this id, or ErrNotFound. The entity is
+	// the caller's: a fresh copy it may modify.
 	Get(id string) (*ngsild.Entity, error)
 	// Query returns the entities that match q, in a stable order (q.OrderBy,
 	// then creation order), paged by q.Limit and q.Offset. Every filter is

@@ -237,15 +237,15 @@ func sortedNames[V any](m map[string]V) []string {
 
 // Statements that maintain the indexes of schema version 2.
 const (
-	sqlTypeNo     = `SELECT tno FROM types WHERE tid = ? AND type = ?`
-	sqlAddTypeNo  = `INSERT INTO types (tid, type) VALUES (?, ?) RETURNING tno`
-	sqlAddValues  = `INSERT INTO attr_values (tid, name, tno, num, str, pk) SELECT ?1, v.value->>0, t.value, v.value->>1, v.value->>2, ?2 FROM json_each(?3) v, json_each(?4) t`
-	sqlAddScopes  = `INSERT OR IGNORE INTO entity_scopes (tid, scope, pk) SELECT ?1, value, ?2 FROM json_each(?3)`
-	sqlAddBox     = `INSERT INTO geo_boxes (pk) VALUES (?) RETURNING id`
-	sqlAddRTree   = `INSERT INTO geo_rtree (id, minx, maxx, miny, maxy, minz, maxz, pk, tid, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlDelValues  = `DELETE FROM attr_values WHERE pk = ?`
-	sqlDelBoxes   = `DELETE FROM geo_boxes WHERE pk = ?`
-	sqlDelScopes  = `DELETE FROM entity_scopes WHERE pk = ?`
+	sqlTypeNo    = `SELECT tno FROM types WHERE tid = ? AND type = ?`
+	sqlAddTypeNo = `INSERT INTO types (tid, type) VALUES (?, ?) RETURNING tno`
+	sqlAddValues = `INSERT INTO attr_values (tid, name, tno, num, str, pk) SELECT ?1, v.value->>0, t.value, v.value->>1, v.value->>2, ?2 FROM json_each(?3) v, json_each(?4) t`
+	sqlAddScopes = `INSERT OR IGNORE INTO entity_scopes (tid, scope, pk) SELECT ?1, value, ?2 FROM json_each(?3)`
+	sqlAddBox    = `INSERT INTO geo_boxes (pk) VALUES (?) RETURNING id`
+	sqlAddRTree  = `INSERT INTO geo_rtree (id, minx, maxx, miny, maxy, minz, maxz, pk, tid, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlDelValues = `DELETE FROM attr_values WHERE pk = ?`
+	sqlDelBoxes  = `DELETE FROM geo_boxes WHERE pk = ?`
+	sqlDelScopes = `DELETE FROM entity_scopes WHERE pk = ?`
 )
 
 // execer runs statements: a transaction, or the writer's prepared

@@ -22,24 +22,24 @@ type migration struct {
 // migrations are the steps of the schema, in order. The database's
 // PRAGMA user_version counts the steps applied. Append new steps; never
 // edit or reorder the published ones.
-var migrations = []migration{{sql: 
-	// 1: tenants, entities and the indexes of entity types and attribute
-	// names.
-	//
-	// Tenants get a small integer key (tid) so that every index row carries
-	// an integer rather than the tenant's name. The default tenant ("")
-	// always exists, with tid 1.
-	//
-	// entities.pk is the creation order: a replacement keeps the row, and
-	// queries are ordered by pk. entities_by_tenant lists a tenant's
-	// entities in that order.
-	//
-	// entity_types and entity_attrs hold one row per (entity, type) and
-	// per (entity, attribute name, attribute type). Their primary keys
-	// answer "entities of this tenant with this type/attribute" in pk
-	// order; the *_by_entity indexes serve replacement, deletion (through
-	// the cascade) and the joins of the statistics.
-	`
+var migrations = []migration{{sql:
+// 1: tenants, entities and the indexes of entity types and attribute
+// names.
+//
+// Tenants get a small integer key (tid) so that every index row carries
+// an integer rather than the tenant's name. The default tenant ("")
+// always exists, with tid 1.
+//
+// entities.pk is the creation order: a replacement keeps the row, and
+// queries are ordered by pk. entities_by_tenant lists a tenant's
+// entities in that order.
+//
+// entity_types and entity_attrs hold one row per (entity, type) and
+// per (entity, attribute name, attribute type). Their primary keys
+// answer "entities of this tenant with this type/attribute" in pk
+// order; the *_by_entity indexes serve replacement, deletion (through
+// the cascade) and the joins of the statistics.
+`
 CREATE TABLE tenants (
 	tid  INTEGER PRIMARY KEY,
 	name TEXT NOT NULL UNIQUE

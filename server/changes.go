@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store"
+)
+
+// Change is one entity written or deleted by a transaction: Old is nil for
+// a creation, New is nil for a deletion.
+type Change struct {
+	Old, New *ngsild.Entity
+}
+
+// changeHook runs inside the transaction that made the changes, after the
+// handler's work and before the commit, so that what it writes (for
+// example notifications to deliver) commits or rolls back with them.
+type changeHook func(ctx context.Context, tx store.Tx, tenant string, changes []Change) error
+
+// update runs fn in a store transaction, records the entities it writes
+// and deletes, and hands them to the change hooks before committing. Every
+// write of the API goes through it.
+func (s *Server) update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
+	if len(s.hooks) == 0 {
+		return s.store.Update(ctx, tenant, fn)
+	}
+	return s.store.Update(ctx, tenant, func(tx store.Tx) error {
+		rec := &recordingTx{Tx: tx}
+		if err := fn(rec); err != nil {
+			return err
+		}
+		if len(rec.changes) == 0 {
+			return nil
+		}
+		for _, hook := range s.hooks {
+			if err := hook(ctx, tx, tenant, rec.changes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// recordingTx is a transaction that remembers what was written. The state
+// before the change is read from the store at the first write of each
+// entity in the transaction.
+type recordingTx struct {
+	store.Tx
+	changes []Change
+	index   map[string]int // entity id -> position in changes
+}
+
+func (r *recordingTx) before(id string) (*ngsild.Entity, bool, error) {
+	if i, ok := r.index[id]; ok {
+		return r.changes[i].Old, true, nil
+	}
+	old, err := r.Tx.Get(id) // a fresh copy: see store.Reader.Get
+	switch {
+	case err == nil:
+		return old, false, nil
+	case isMissing(err):
+		return nil, false, nil
+	default:
+		return nil, false, err
+	}
+}
+
+func (r *recordingTx) record(id string, old, cur *ngsild.Entity, seen bool) {
+	if seen {
+		r.changes[r.index[id]].New = cur
+		return
+	}
+	if r.index == nil {
+		r.index = map[string]int{}
+	}
+	r.index[id] = len(r.changes)
+	r.changes = append(r.changes, Change{Old: old, New: cur})
+}
+
+func (r *recordingTx) Put(e *ngsild.Entity) error {
+	old, seen, err := r.before(e.ID)
+	if err != nil {
+		return err
+	}
+	if err := r.Tx.Put(e); err != nil {
+		return err
+	}
+	r.record(e.ID, old, e, seen)
+	return nil
+}
+
+func (r *recordingTx) Delete(id string) error {
+	old, seen, err := r.before(id)
+	if err != nil {
+		return err
+	}
+	if err := r.Tx.Delete(id); err != nil {
+		return err
+	}
+	r.record(id, old, nil, seen)
+	return nil
+}
+
+func isMissing(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrTenantNotFound)
+}
