@@ -88,7 +88,7 @@ func appendValues(rows []valueRow, name string, v any, languageMap bool, depth i
 		return rows
 	case map[string]any:
 		if x, ok := v["@value"]; ok {
-			return appendValues(rows, name, x, false, depth+1)
+			return appendValues(rows, name, x, languageMap, depth+1)
 		}
 		if languageMap {
 			for _, k := range sortedNames(v) {
@@ -206,25 +206,93 @@ func walkGeometry(v any, b *box, depth int) {
 }
 
 // walkPositions extends b with every position in nested coordinate
-// arrays.
+// arrays, and with the great-circle arcs between consecutive positions of
+// one array: near measures distances to a line or ring along such arcs,
+// which may reach latitudes beyond their ends'.
 func walkPositions(v any, b *box, depth int) {
 	list, ok := v.([]any)
 	if !ok || depth > maxValueDepth {
 		return
 	}
-	if len(list) >= 2 {
-		x, okx := number(list[0])
-		y, oky := number(list[1])
-		if okx && oky {
-			b.MinX, b.MaxX = min(b.MinX, x), max(b.MaxX, x)
-			b.MinY, b.MaxY = min(b.MinY, y), max(b.MaxY, y)
-			return
-		}
+	if p, ok := position(list); ok {
+		b.extend(p)
+		return
 	}
-	for _, x := range list {
+	var prev [2]float64
+	for i, x := range list {
+		if l, ok := x.([]any); ok {
+			if p, ok := position(l); ok {
+				b.extend(p)
+				if i > 0 {
+					lo, hi := arcLatitudes(prev, p)
+					b.MinY, b.MaxY = min(b.MinY, lo), max(b.MaxY, hi)
+				}
+				prev = p
+				continue
+			}
+		}
 		walkPositions(x, b, depth+1)
 	}
 }
+
+// position reads a GeoJSON position: longitude and latitude (and an
+// altitude, ignored).
+func position(list []any) ([2]float64, bool) {
+	if len(list) < 2 {
+		return [2]float64{}, false
+	}
+	x, okx := number(list[0])
+	y, oky := number(list[1])
+	return [2]float64{x, y}, okx && oky
+}
+
+func (b *box) extend(p [2]float64) {
+	b.MinX, b.MaxX = min(b.MinX, p[0]), max(b.MaxX, p[0])
+	b.MinY, b.MaxY = min(b.MinY, p[1]), max(b.MaxY, p[1])
+}
+
+// arcLatitudes returns the lowest and highest latitude of the shorter
+// great-circle arc between two positions (degrees).
+func arcLatitudes(a, b [2]float64) (lo, hi float64) {
+	lo, hi = min(a[1], b[1]), max(a[1], b[1])
+	va, vb := unitVector(a), unitVector(b)
+	n := cross(va, vb)
+	nn := math.Sqrt(dot(n, n))
+	if nn < 1e-12 {
+		return lo, hi // the same or antipodal points
+	}
+	n = [3]float64{n[0] / nn, n[1] / nn, n[2] / nn}
+	// The northernmost point of the great circle: the pole's direction
+	// projected on the circle's plane.
+	top := [3]float64{-n[2] * n[0], -n[2] * n[1], 1 - n[2]*n[2]}
+	tn := math.Sqrt(dot(top, top))
+	if tn < 1e-12 {
+		return lo, hi // the equator
+	}
+	top = [3]float64{top[0] / tn, top[1] / tn, top[2] / tn}
+	onArc := func(p [3]float64) bool {
+		return dot(cross(va, p), n) >= 0 && dot(cross(p, vb), n) >= 0
+	}
+	lat := math.Asin(min(1, top[2])) * 180 / math.Pi
+	if onArc(top) {
+		hi = max(hi, lat)
+	}
+	if onArc([3]float64{-top[0], -top[1], -top[2]}) {
+		lo = min(lo, -lat)
+	}
+	return lo, hi
+}
+
+func unitVector(p [2]float64) [3]float64 {
+	lon, lat := p[0]*math.Pi/180, p[1]*math.Pi/180
+	return [3]float64{math.Cos(lat) * math.Cos(lon), math.Cos(lat) * math.Sin(lon), math.Sin(lat)}
+}
+
+func cross(a, b [3]float64) [3]float64 {
+	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}
+
+func dot(a, b [3]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
 
 func sortedNames[V any](m map[string]V) []string {
 	names := make([]string, 0, len(m))
@@ -315,7 +383,11 @@ func (ix *indexer) add(tid, pk int64, e *ngsild.Entity) error {
 		}
 	}
 	if len(e.Scope) > 0 {
-		s, err := json.Marshal(e.Scope)
+		scopes := make([]string, len(e.Scope))
+		for i, sc := range e.Scope {
+			scopes[i] = normalScope(sc)
+		}
+		s, err := json.Marshal(scopes)
 		if err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 	// The type selection: Types and TypeExpr together.
 	texpr := combineTypes(q.Types, q.TypeExpr)
 	var tnos []int64
-	typesExact := false
+	typesExact, typed := false, false
 	if texpr != nil {
 		if set, exact, bounded := typeSet(texpr); bounded {
 			var err error
@@ -129,7 +129,7 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 				p.none = true
 				return p, nil
 			}
-			typesExact = exact
+			typesExact, typed = exact, true
 			drivers = append(drivers, candidates{part: part{
 				"SELECT pk FROM entity_types WHERE tid = ? AND type" + placeholders(len(set)),
 				append([]any{tid}, anys(set)...)}, rank: rankTypes, typed: true})
@@ -143,7 +143,6 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 			return nil, err
 		}
 	}
-	typed := texpr != nil
 
 	if q.Geo != nil {
 		c, err := geoCandidates(tid, q.Geo, tnos, typed)
@@ -154,7 +153,7 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 	}
 	if q.Q != nil {
 		if c := qCandidates(tid, q.Q, tnos); c != nil {
-			c.typed = typed
+			c.typed = c.typed && typed
 			drivers = append(drivers, *c)
 		}
 	}
@@ -338,12 +337,13 @@ func qCandidates(tid int64, expr query.Expr, tnos []int64) *candidates {
 		if len(x.Terms) == 0 {
 			return nil
 		}
-		u := &candidates{rank: rankQEqual}
+		u := &candidates{rank: rankQEqual, typed: true}
 		for i, t := range x.Terms {
 			c := qCandidates(tid, t, tnos)
 			if c == nil {
 				return nil
 			}
+			u.typed = u.typed && c.typed
 			if i > 0 {
 				u.sql += " UNION ALL "
 			}
@@ -361,30 +361,44 @@ func qCandidates(tid int64, expr query.Expr, tnos []int64) *candidates {
 func comparisonCandidates(tid int64, c *query.Comparison, tnos []int64) *candidates {
 	exists := &candidates{part: part{"SELECT pk FROM entity_attrs WHERE tid = ? AND name = ?", []any{tid, c.Path.Attr}}, rank: rankQWeak}
 	switch c.Op {
-	case query.OpUnequal, query.OpNotMatch:
-		return nil
-	case query.OpExists, query.OpMatch:
+	case query.OpExists, query.OpMatch, query.OpUnequal, query.OpNotMatch:
+		// The path must resolve, so the attribute must exist.
 		return exists
 	}
 	if len(c.Path.Sub) > 0 || c.Path.Member != "" || len(c.Path.JSON) > 0 {
 		return exists
 	}
-	// Conditions on one row of attr_values, each an index range.
+	// Conditions on one row of attr_values, each an index range. Numbers
+	// and instants are compared with a small tolerance, and strictly
+	// ordered comparisons as non-strict ones: the float that SQLite keeps
+	// may differ from the one Go compares by rounding (text conversion,
+	// instants closer than the float's resolution).
 	var conds []part
 	rank := rankQRange
 	lit := func(l query.Literal, op string) bool {
+		var x float64
 		switch l.Kind {
-		case query.KindNumber:
-			conds = append(conds, part{"num " + op + " ?", []any{l.Num}})
 		case query.KindString:
 			conds = append(conds, part{"str " + op + " ?", []any{l.Str}})
+			return true
+		case query.KindNumber:
+			x = l.Num
 		case query.KindDateTime:
-			// Strings that are not RFC 3339 date-times have no instant in
-			// the index; they remain candidates.
-			conds = append(conds, part{"num " + op + " ?", []any{unixSeconds(l.Time)}},
-				part{"num IS NULL AND str IS NOT NULL", nil})
+			x = unixSeconds(l.Time)
+			// Strings that are not RFC 3339 date-times with an offset have
+			// no instant in the index; they remain candidates.
+			conds = append(conds, part{"num IS NULL AND str IS NOT NULL", nil})
 		default:
 			return false
+		}
+		lo, hi := x-tolerance(x), x+tolerance(x)
+		switch op {
+		case "=":
+			conds = append(conds, part{"num BETWEEN ? AND ?", []any{lo, hi}})
+		case ">", ">=":
+			conds = append(conds, part{"num >= ?", []any{lo}})
+		case "<", "<=":
+			conds = append(conds, part{"num <= ?", []any{hi}})
 		}
 		return true
 	}
@@ -405,14 +419,22 @@ func comparisonCandidates(tid int64, c *query.Comparison, tnos []int64) *candida
 				}
 			}
 		case v.RangeLo != nil && v.RangeHi != nil:
-			if !lit(*v.RangeLo, ">=") || !lit(*v.RangeHi, "<=") {
+			lo, hi := *v.RangeLo, *v.RangeHi
+			switch {
+			case lo.Kind != hi.Kind:
+				return exists
+			case lo.Kind == query.KindString:
+				conds = append(conds, part{"str BETWEEN ? AND ?", []any{lo.Str, hi.Str}})
+			case lo.Kind == query.KindNumber || lo.Kind == query.KindDateTime:
+				x, y := lo.Num, hi.Num
+				if lo.Kind == query.KindDateTime {
+					x, y = unixSeconds(lo.Time), unixSeconds(hi.Time)
+					conds = append(conds, part{"num IS NULL AND str IS NOT NULL", nil})
+				}
+				conds = append(conds, part{"num BETWEEN ? AND ?", []any{x - tolerance(x), y + tolerance(y)}})
+			default:
 				return exists
 			}
-			if len(conds) != 2 || v.RangeLo.Kind != v.RangeHi.Kind {
-				return exists
-			}
-			col := conds[0].sql[:3]
-			conds = []part{{col + " BETWEEN ? AND ?", []any{conds[0].args[0], conds[1].args[0]}}}
 		default:
 			return exists
 		}
@@ -424,7 +446,7 @@ func comparisonCandidates(tid int64, c *query.Comparison, tnos []int64) *candida
 	default:
 		return exists
 	}
-	out := &candidates{rank: rank}
+	out := &candidates{rank: rank, typed: true}
 	for i, cond := range conds {
 		if i > 0 {
 			out.sql += " UNION ALL "
@@ -434,6 +456,11 @@ func comparisonCandidates(tid int64, c *query.Comparison, tnos []int64) *candida
 	}
 	return out
 }
+
+// tolerance is the margin of the index comparisons of a number: far more
+// than the rounding of a conversion, far less than a difference that
+// matters.
+func tolerance(x float64) float64 { return math.Abs(x) * 1e-12 }
 
 // --- scopeQ ---
 
@@ -467,7 +494,7 @@ func scopeCandidates(tid int64, expr query.ScopeExpr) *candidates {
 		}
 		return u
 	case *query.ScopePattern:
-		segs := strings.Split(x.Pattern, "/")
+		segs := strings.Split(normalScope(x.Pattern), "/")
 		fixed := len(segs)
 		for i, s := range segs {
 			if s == "+" || s == "#" {
@@ -477,7 +504,7 @@ func scopeCandidates(tid int64, expr query.ScopeExpr) *candidates {
 		}
 		const sel = "SELECT pk FROM entity_scopes WHERE tid = ? AND "
 		if fixed == len(segs) {
-			return &candidates{part: part{sel + "scope = ?", []any{tid, x.Pattern}}, rank: rankScope}
+			return &candidates{part: part{sel + "scope = ?", []any{tid, normalScope(x.Pattern)}}, rank: rankScope}
 		}
 		prefix := strings.Join(segs[:fixed], "/")
 		// '0' follows '/' in byte order: [prefix/, prefix0) is everything
@@ -487,6 +514,16 @@ func scopeCandidates(tid int64, expr query.ScopeExpr) *candidates {
 			rank: rankScope}
 	}
 	return nil
+}
+
+// normalScope writes a scope, or a scope pattern, with a leading "/", as
+// entity_scopes keeps it: the query package compares levels after the
+// leading "/", so "/a" and "a" are the same scope.
+func normalScope(s string) string {
+	if strings.HasPrefix(s, "/") {
+		return s
+	}
+	return "/" + s
 }
 
 // --- geo ---
@@ -612,9 +649,6 @@ func (r *reader) Query(q store.EntityQuery) (store.QueryResult, error) {
 		return res, err
 	}
 	if p.f != nil {
-		if !evalReady {
-			return res, errEvalPending
-		}
 		h := filters.add(p.f)
 		defer filters.remove(h)
 		p.f.keepMax = min(q.Offset+q.Limit, maxKept)
