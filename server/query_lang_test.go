@@ -64,13 +64,14 @@ func TestQueryLanguage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := shortIDs(ids(t, ts.with(t).must(http.StatusOK, "GET", "/entities?"+tc.query, "")))
+			q := strings.NewReplacer(" ", "%20", `"`, "%22").Replace(tc.query)
+			got := shortIDs(ids(t, ts.with(t).must(http.StatusOK, "GET", "/entities?"+q, "")))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", tc.query, diff)
 			}
 		})
 	}
-	for _, bad := range []string{"q=no2>", "q=(no2>1", "q=no2===1", "georel=near&geometry=Point&coordinates=[1,2]", "georel=within&geometry=Polygon&coordinates=[1,2]", "scopeQ=Nantes", "type=(A", "orderBy=;desc"} {
+	for _, bad := range []string{"q=no2>", "q=(no2>1", "q=no2===1", "georel=near&geometry=Point&coordinates=[1,2]", "georel=within&geometry=Polygon&coordinates=[1,2]", "scopeQ=Nantes", "type=(A", "type=A&orderBy=;desc"} {
 		r := ts.wantProblem(http.StatusBadRequest, "BadRequestData", "GET", "/entities?"+strings.ReplaceAll(bad, "#", "%23"), "")
 		if d := r.object(t)["detail"].(string); !strings.Contains(d, "position") && !strings.Contains(bad, "geo") {
 			t.Errorf("%s: detail %q does not give the position", bad, d)
@@ -94,8 +95,8 @@ func TestQueryViaPost(t *testing.T) {
 	r := ts.must(http.StatusOK, "POST", "/entityOperations/query?options=keyValues&count=true", body)
 	got := numbersToFloat(r.json(t))
 	want := []any{
-		map[string]any{"id": "urn:ngsi-ld:AirQualityObserved:a1", "type": "AirQualityObserved", "no2": 40.0},
-		map[string]any{"id": "urn:ngsi-ld:AirQualityObserved:a3", "type": "AirQualityObserved", "no2": 25.0},
+		map[string]any{"id": "urn:ngsi-ld:AirQualityObserved:a1", "type": "AirQualityObserved", "scope": "/Nantes/Centre", "no2": 40.0},
+		map[string]any{"id": "urn:ngsi-ld:AirQualityObserved:a3", "type": "AirQualityObserved", "scope": "/Rezé", "no2": 25.0},
 	}
 	if diff := cmp.Diff(any(want), got); diff != "" {
 		t.Errorf("POST query (-want +got):\n%s", diff)

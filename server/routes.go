@@ -18,7 +18,7 @@ import (
 // routes lists the whole HTTP surface of the server.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverPanics, s.logRequests, s.limitBodies)
+	r.Use(s.recoverPanics, s.logRequests, s.limitBodies, keepSemicolons)
 	r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error {
 		return problemf(spec.ProblemResourceNotFound, "no resource at %s", r.URL.Path)
 	}))
@@ -102,6 +102,20 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// keepSemicolons percent-encodes the literal ';' of the query string.
+// NGSI-LD uses ';' inside parameter values (q=a>1;b<2,
+// georel=near;maxDistance==100), but Go's query parser treats a literal
+// ';' as an error and drops the parameter; encoded, it reaches every
+// parser (the validator's and the handlers') as part of the value.
+func keepSemicolons(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.RawQuery, ";") {
+			r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
 		}
 		next.ServeHTTP(w, r)
 	})

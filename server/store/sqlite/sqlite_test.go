@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/paulmach/orb"
 
 	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
 	"github.com/opentid/opentid/server/store/storetest"
 )
@@ -204,5 +207,118 @@ func killChild(path string) {
 			os.Exit(1)
 		}
 		fmt.Println("acked", e.ID)
+	}
+}
+
+// TestMigrateV1 opens a database of schema version 1 that holds entities:
+// migration 2 indexes them, so that the query languages find them.
+func TestMigrateV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "opentid.db")
+	db, err := sql.Open("sqlite", fileDSN(path, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	e := &ngsild.Entity{ID: "urn:ngsi-ld:Sensor:1", Types: []string{benchNS + "Sensor"},
+		Attrs: map[string][]*ngsild.Attribute{
+			benchNS + "temperature": {{Type: ngsild.TypeProperty, Value: json.Number("21.5"), CreatedAt: now, ModifiedAt: now}},
+			coreLocation: {{Type: ngsild.TypeGeoProperty, CreatedAt: now, ModifiedAt: now,
+				Value: map[string]any{"type": "Point", "coordinates": []any{json.Number("-1.55"), json.Number("47.22")}}}},
+		},
+		Scope: []string{"/Nantes"}, CreatedAt: now, ModifiedAt: now}
+	data, err := ngsild.MarshalEntity(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0].sql,
+		"PRAGMA user_version = 1",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO entities (pk, tid, id, data, created_at, modified_at) VALUES (1, 1, ?, ?, 0, 0)`, e.ID, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO entity_types (tid, type, pk) VALUES (1, ?, 1)`, e.Types[0]); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openTemp(t, path)
+	defer s.Close()
+	lit := query.Literal{Kind: query.KindNumber, Num: 20}
+	q := store.EntityQuery{
+		Types:  e.Types,
+		Q:      &query.Comparison{Path: query.Path{Attr: benchNS + "temperature"}, Op: query.OpGreater, Value: query.Value{Single: &lit}},
+		ScopeQ: &query.ScopePattern{Pattern: "/Nantes/#"},
+		Geo:    &query.GeoQuery{Rel: query.GeoNear, Geometry: orb.Point{-1.55, 47.22}, MaxDistance: 10, Property: coreLocation},
+		Limit:  10, Count: true,
+	}
+	err = s.View(ctx, store.DefaultTenant, func(r store.Reader) error {
+		res, err := r.Query(q)
+		if err == nil && (res.Total != 1 || len(res.Entities) != 1) {
+			err = fmt.Errorf("found %d (total %d), want the migrated entity", len(res.Entities), res.Total)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIndexMaintenance checks that replacing and deleting entities leaves
+// no index row behind, the R*Tree included.
+func TestIndexMaintenance(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
+	defer s.Close()
+	count := func() map[string]int {
+		out := map[string]int{}
+		for _, table := range []string{"attr_values", "geo_boxes", "geo_rtree", "entity_scopes", "entity_types", "entity_attrs"} {
+			var n int
+			if err := s.w.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out[table] = n
+		}
+		return out
+	}
+	put := func(es ...*ngsild.Entity) {
+		t.Helper()
+		err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error {
+			for _, e := range es {
+				if err := tx.Put(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := benchEntity(1)
+	e.Types = append(e.Types, benchNS+"Other")
+	e.Scope = []string{"/a", "b"}
+	put(e)
+	once := count()
+	if once["geo_rtree"] != 2 || once["geo_boxes"] != 2 || once["entity_scopes"] != 2 {
+		t.Errorf("index rows of a two-typed entity with two scopes: %v", once)
+	}
+	put(e, e)
+	if diff := cmp.Diff(once, count()); diff != "" {
+		t.Errorf("index rows after replacements (-first +now):\n%s", diff)
+	}
+	err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error { return tx.Delete(e.ID) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, n := range count() {
+		if n != 0 {
+			t.Errorf("%s: %d rows after deletion", table, n)
+		}
 	}
 }
