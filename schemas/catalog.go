@@ -86,6 +86,7 @@ func readUnits(common map[string]any) map[string]Unit {
 // documents into the normalized form.
 func (s *Set) catalog(m *model, raw map[string]any) error {
 	m.attrs = map[string]*Attribute{}
+	requiredAll := map[string]bool{}
 	var walk func(node map[string]any, file, ptr string, common bool) error
 	walk = func(node map[string]any, file, ptr string, common bool) error {
 		required := map[string]bool{}
@@ -112,14 +113,9 @@ func (s *Set) catalog(m *model, raw map[string]any) error {
 				m.attrs[n] = a
 				m.order = append(m.order, n)
 			}
-			if required[n] {
-				a.Required = true
-			}
 		}
 		for n := range required {
-			if a := m.attrs[n]; a != nil {
-				a.Required = true
-			}
+			requiredAll[n] = true
 		}
 		for _, e := range asSlice(node["allOf"]) {
 			sub, _ := e.(map[string]any)
@@ -138,7 +134,15 @@ func (s *Set) catalog(m *model, raw map[string]any) error {
 		}
 		return nil
 	}
-	return walk(raw, m.name+".schema.json", "", false)
+	if err := walk(raw, m.name+".schema.json", "", false); err != nil {
+		return err
+	}
+	for n := range requiredAll {
+		if a := m.attrs[n]; a != nil {
+			a.Required = true
+		}
+	}
+	return nil
 }
 
 // keyOrder sorts names, the members of the object at pointer ptr of a schema
@@ -234,12 +238,14 @@ func (s *Set) attribute(name string, node map[string]any, file string) *Attribut
 					}
 				}
 			}
-			if v, ok := props["value"].(map[string]any); ok && summary == "" {
-				summary = s.summarize(v, f)
-			}
 		}
 		if x, ok := n["x-summary"].(string); ok && summary == "" {
 			summary = x
+		}
+		if props, ok := n["properties"].(map[string]any); ok {
+			if v, ok := props["value"].(map[string]any); ok && summary == "" {
+				summary = s.summarize(v, f)
+			}
 		}
 		var refs []string
 		if r, ok := n["$ref"].(string); ok {
@@ -275,6 +281,9 @@ func (s *Set) summarize(v map[string]any, file string) string {
 	if r, ok := v["$ref"].(string); ok {
 		t, _, err := s.resolve(r, file)
 		if err == nil {
+			if x, ok := t["x-summary"].(string); ok {
+				return x
+			}
 			if d, ok := t["description"].(string); ok {
 				return strings.TrimSuffix(d, ".")
 			}

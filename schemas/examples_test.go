@@ -3,6 +3,7 @@ package schemas
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +102,17 @@ func TestExamples(t *testing.T) {
 				t.Errorf("example names start with valid- or invalid-")
 			}
 		})
+	}
+}
+
+// The embedded examples are those of the directory.
+func TestEmbeddedExamples(t *testing.T) {
+	onDisk, _ := filepath.Glob(filepath.Join("examples", "*", "*.json"))
+	embedded, err := fs.Glob(Files(), "examples/*/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(embedded) != len(onDisk) || len(onDisk) == 0 {
+		t.Errorf("%d embedded examples, %d on disk", len(embedded), len(onDisk))
 	}
 }

@@ -24,7 +24,7 @@ const schemaBase = "https://opentid.org/schemas/"
 // of the jsonschema directory is a model.
 const commonFile = "common.schema.json"
 
-//go:embed context.jsonld jsonschema/*.schema.json
+//go:embed context.jsonld jsonschema/*.schema.json examples
 var files embed.FS
 
 // Context returns the unified JSON-LD @context document, served at ContextURL.
@@ -36,8 +36,10 @@ func Context() []byte {
 	return b
 }
 
-// Files returns the embedded schema files: context.jsonld and
-// jsonschema/<Model>.schema.json, jsonschema/common.schema.json.
+// Files returns the embedded files: context.jsonld,
+// jsonschema/<Model>.schema.json, jsonschema/common.schema.json and the
+// examples, examples/<Model>/valid-<form>.json and
+// examples/<Model>/invalid-<rule>-<detail>.json.
 func Files() fs.FS { return files }
 
 // Form is an NGSI-LD representation of an entity.

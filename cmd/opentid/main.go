@@ -43,6 +43,7 @@ const usage = `opentid: the OpenTID reference server and tools
 Usage:
   opentid serve [flags]          run the reference server (NGSI-LD API on port 1026)
   opentid conformance [flags]    run the conformance suite against a product's base URL
+  opentid validate FILE|DIR|-    check entity documents against the OpenTID data models
   opentid load [flags]           drive a server on this machine with load and report latencies
   opentid version                print the program and specification versions
 
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runConformance(ctx, args[1:], getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], getenv, stdout, stderr)
+	case "validate":
+		return runValidate(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
