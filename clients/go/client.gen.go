@@ -137,30 +137,30 @@ func (e GeoPropertyType) Valid() bool {
 	}
 }
 
-// Defines values for GeoQueryGeometry.
+// Defines values for GeoQueryGeometryType.
 const (
-	GeoQueryGeometryLineString      GeoQueryGeometry = "LineString"
-	GeoQueryGeometryMultiLineString GeoQueryGeometry = "MultiLineString"
-	GeoQueryGeometryMultiPoint      GeoQueryGeometry = "MultiPoint"
-	GeoQueryGeometryMultiPolygon    GeoQueryGeometry = "MultiPolygon"
-	GeoQueryGeometryPoint           GeoQueryGeometry = "Point"
-	GeoQueryGeometryPolygon         GeoQueryGeometry = "Polygon"
+	GeoQueryGeometryTypeLineString      GeoQueryGeometryType = "LineString"
+	GeoQueryGeometryTypeMultiLineString GeoQueryGeometryType = "MultiLineString"
+	GeoQueryGeometryTypeMultiPoint      GeoQueryGeometryType = "MultiPoint"
+	GeoQueryGeometryTypeMultiPolygon    GeoQueryGeometryType = "MultiPolygon"
+	GeoQueryGeometryTypePoint           GeoQueryGeometryType = "Point"
+	GeoQueryGeometryTypePolygon         GeoQueryGeometryType = "Polygon"
 )
 
-// Valid indicates whether the value is a known member of the GeoQueryGeometry enum.
-func (e GeoQueryGeometry) Valid() bool {
+// Valid indicates whether the value is a known member of the GeoQueryGeometryType enum.
+func (e GeoQueryGeometryType) Valid() bool {
 	switch e {
-	case GeoQueryGeometryLineString:
+	case GeoQueryGeometryTypeLineString:
 		return true
-	case GeoQueryGeometryMultiLineString:
+	case GeoQueryGeometryTypeMultiLineString:
 		return true
-	case GeoQueryGeometryMultiPoint:
+	case GeoQueryGeometryTypeMultiPoint:
 		return true
-	case GeoQueryGeometryMultiPolygon:
+	case GeoQueryGeometryTypeMultiPolygon:
 		return true
-	case GeoQueryGeometryPoint:
+	case GeoQueryGeometryTypePoint:
 		return true
-	case GeoQueryGeometryPolygon:
+	case GeoQueryGeometryTypePolygon:
 		return true
 	default:
 		return false
@@ -437,66 +437,6 @@ func (e VocabPropertyType) Valid() bool {
 	}
 }
 
-// Defines values for GeometryParam.
-const (
-	GeometryParamLineString      GeometryParam = "LineString"
-	GeometryParamMultiLineString GeometryParam = "MultiLineString"
-	GeometryParamMultiPoint      GeometryParam = "MultiPoint"
-	GeometryParamMultiPolygon    GeometryParam = "MultiPolygon"
-	GeometryParamPoint           GeometryParam = "Point"
-	GeometryParamPolygon         GeometryParam = "Polygon"
-)
-
-// Valid indicates whether the value is a known member of the GeometryParam enum.
-func (e GeometryParam) Valid() bool {
-	switch e {
-	case GeometryParamLineString:
-		return true
-	case GeometryParamMultiLineString:
-		return true
-	case GeometryParamMultiPoint:
-		return true
-	case GeometryParamMultiPolygon:
-		return true
-	case GeometryParamPoint:
-		return true
-	case GeometryParamPolygon:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for QueryEntitiesParamsGeometry.
-const (
-	QueryEntitiesParamsGeometryLineString      QueryEntitiesParamsGeometry = "LineString"
-	QueryEntitiesParamsGeometryMultiLineString QueryEntitiesParamsGeometry = "MultiLineString"
-	QueryEntitiesParamsGeometryMultiPoint      QueryEntitiesParamsGeometry = "MultiPoint"
-	QueryEntitiesParamsGeometryMultiPolygon    QueryEntitiesParamsGeometry = "MultiPolygon"
-	QueryEntitiesParamsGeometryPoint           QueryEntitiesParamsGeometry = "Point"
-	QueryEntitiesParamsGeometryPolygon         QueryEntitiesParamsGeometry = "Polygon"
-)
-
-// Valid indicates whether the value is a known member of the QueryEntitiesParamsGeometry enum.
-func (e QueryEntitiesParamsGeometry) Valid() bool {
-	switch e {
-	case QueryEntitiesParamsGeometryLineString:
-		return true
-	case QueryEntitiesParamsGeometryMultiLineString:
-		return true
-	case QueryEntitiesParamsGeometryMultiPoint:
-		return true
-	case QueryEntitiesParamsGeometryMultiPolygon:
-		return true
-	case QueryEntitiesParamsGeometryPoint:
-		return true
-	case QueryEntitiesParamsGeometryPolygon:
-		return true
-	default:
-		return false
-	}
-}
-
 // Attribute Information about one attribute name in use (clause 4.5). `id` is the expanded
 // attribute name. `attributeCount` counts the entities that have it; `attributeTypes`
 // lists its kinds (Property, Relationship, ...); `typeNames` lists the entity types that
@@ -595,9 +535,7 @@ type EntityCreate struct {
 
 	// CreatedAt System attribute, returned with `options=sysAttrs`; ignored on input.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-
-	// Id Entity id, a URI.
-	Id string `json:"id"`
+	Id        string     `json:"id"`
 
 	// ModifiedAt System attribute, returned with `options=sysAttrs`; ignored on input.
 	ModifiedAt *time.Time `json:"modifiedAt,omitempty"`
@@ -689,16 +627,16 @@ type EntityTypeList struct {
 // EntityTypeListType defines model for EntityTypeList.Type.
 type EntityTypeListType string
 
+// EntityTypeName An entity type name.
+type EntityTypeName = string
+
+// EntityTypeNameList The types of a multi-typed entity.
+type EntityTypeNameList = []EntityTypeName
+
 // EntityTypeNames One entity type name, or several for a multi-typed entity (clause 4.16).
 type EntityTypeNames struct {
 	union json.RawMessage
 }
-
-// EntityTypeNames0 defines model for EntityTypeNames.0.
-type EntityTypeNames0 = string
-
-// EntityTypeNames1 defines model for EntityTypeNames.1.
-type EntityTypeNames1 = []string
 
 // EntityTypesResponse An EntityTypeList, or with `details=true` an array of EntityType.
 type EntityTypesResponse struct {
@@ -712,9 +650,7 @@ type EntityWithId struct {
 
 	// CreatedAt System attribute, returned with `options=sysAttrs`; ignored on input.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-
-	// Id Entity id, a URI.
-	Id string `json:"id"`
+	Id        string     `json:"id"`
 
 	// ModifiedAt System attribute, returned with `options=sysAttrs`; ignored on input.
 	ModifiedAt *time.Time `json:"modifiedAt,omitempty"`
@@ -772,14 +708,16 @@ type GeoPropertyType string
 // GeoQuery A geo-query (clause 5.2.13).
 type GeoQuery struct {
 	// Coordinates GeoJSON coordinates, as a JSON array or as the text of one.
-	Coordinates interface{}      `json:"coordinates"`
-	Geometry    GeoQueryGeometry `json:"geometry"`
-	Geoproperty *string          `json:"geoproperty,omitempty"`
-	Georel      string           `json:"georel"`
+	Coordinates interface{} `json:"coordinates"`
+
+	// Geometry The geometry types a geo-query takes (clause 4.10).
+	Geometry    GeoQueryGeometryType `json:"geometry"`
+	Geoproperty *string              `json:"geoproperty,omitempty"`
+	Georel      string               `json:"georel"`
 }
 
-// GeoQueryGeometry defines model for GeoQuery.Geometry.
-type GeoQueryGeometry string
+// GeoQueryGeometryType The geometry types a geo-query takes (clause 4.10).
+type GeoQueryGeometryType string
 
 // Geometry A GeoJSON geometry (RFC 7946) with WGS 84 longitude, latitude coordinates.
 // `GeometryCollection` uses `geometries` instead of `coordinates`.
@@ -816,12 +754,6 @@ type LanguageMapValue struct {
 	union json.RawMessage
 }
 
-// LanguageMapValue0 defines model for LanguageMapValue.0.
-type LanguageMapValue0 = string
-
-// LanguageMapValue1 defines model for LanguageMapValue.1.
-type LanguageMapValue1 = []string
-
 // LanguageProperty A LanguageProperty (clause 4.5.18) holds one string per language, keyed by BCP 47 tag;
 // the key `@none` holds a value with no language.
 type LanguageProperty struct {
@@ -837,19 +769,25 @@ type LanguageProperty struct {
 // LanguagePropertyType defines model for LanguageProperty.Type.
 type LanguagePropertyType string
 
+// LanguageString A string in one language.
+type LanguageString = string
+
+// LanguageStringList Several strings in one language.
+type LanguageStringList = []LanguageString
+
 // LdContext A JSON-LD @context; a URL, an inline object, or an array of them.
 type LdContext struct {
 	union json.RawMessage
 }
 
-// LdContext0 defines model for LdContext.0.
-type LdContext0 = string
+// LdContextList Several @context URLs or inline contexts, applied in order.
+type LdContextList = []interface{}
 
-// LdContext1 defines model for LdContext.1.
-type LdContext1 = map[string]interface{}
+// LdContextObject An inline JSON-LD @context.
+type LdContextObject = map[string]interface{}
 
-// LdContext2 defines model for LdContext.2.
-type LdContext2 = []interface{}
+// LdContextURL The URL of a JSON-LD @context document.
+type LdContextURL = string
 
 // ListProperty A ListProperty (clause 4.5.21) holds an ordered list of values.
 type ListProperty struct {
@@ -1006,11 +944,11 @@ type Scope struct {
 	union json.RawMessage
 }
 
-// Scope0 defines model for Scope.0.
-type Scope0 = string
+// ScopeList Several scopes.
+type ScopeList = []ScopeValue
 
-// Scope1 defines model for Scope.1.
-type Scope1 = []string
+// ScopeValue One scope.
+type ScopeValue = string
 
 // UpdateResult Outcome of an attribute update or append that was not complete.
 type UpdateResult struct {
@@ -1040,16 +978,16 @@ type VocabProperty struct {
 // VocabPropertyType defines model for VocabProperty.Type.
 type VocabPropertyType string
 
+// VocabTerm A vocabulary term.
+type VocabTerm = string
+
+// VocabTermList Several vocabulary terms.
+type VocabTermList = []VocabTerm
+
 // VocabValue One vocabulary term or several.
 type VocabValue struct {
 	union json.RawMessage
 }
-
-// VocabValue0 defines model for VocabValue.0.
-type VocabValue0 = string
-
-// VocabValue1 defines model for VocabValue.1.
-type VocabValue1 = []string
 
 // AttrId defines model for AttrId.
 type AttrId = string
@@ -1078,11 +1016,11 @@ type EntityId = string
 // Format Representation of an entity (clause 4.5).
 type Format = RepresentationFormat
 
-// GeoPropertyParameter defines model for GeoProperty.
-type GeoPropertyParameter = string
+// GeoPropertyParam defines model for GeoPropertyParam.
+type GeoPropertyParam = string
 
-// GeometryParam defines model for GeometryParam.
-type GeometryParam string
+// GeometryParam The geometry types a geo-query takes (clause 4.10).
+type GeometryParam = GeoQueryGeometryType
 
 // GeometryProperty defines model for GeometryProperty.
 type GeometryProperty = string
@@ -1102,8 +1040,8 @@ type Lang = string
 // Limit defines model for Limit.
 type Limit = int
 
-// LinkParameter defines model for Link.
-type LinkParameter = string
+// Link defines model for Link.
+type Link = string
 
 // Offset defines model for Offset.
 type Offset = int
@@ -1141,200 +1079,147 @@ type TypeName = string
 // TypeQuery defines model for TypeQuery.
 type TypeQuery = string
 
-// AlreadyExistsResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// AlreadyExistsApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type AlreadyExistsResponseJSONApplicationJSON = ProblemDetails
+type AlreadyExistsApplicationJSON = ProblemDetails
 
-// AlreadyExistsResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// AlreadyExistsApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type AlreadyExistsResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type AlreadyExistsApplicationProblemPlusJSON = ProblemDetails
 
-// BadRequestResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// BadRequestApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type BadRequestResponseJSONApplicationJSON = ProblemDetails
+type BadRequestApplicationJSON = ProblemDetails
 
-// BadRequestResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// BadRequestApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type BadRequestResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type BadRequestApplicationProblemPlusJSON = ProblemDetails
 
-// BatchPartialResponseJSONApplicationJSON Outcome of a batch operation.
-type BatchPartialResponseJSONApplicationJSON = BatchOperationResult
+// BatchPartialApplicationJSON Outcome of a batch operation.
+type BatchPartialApplicationJSON = BatchOperationResult
 
-// BatchPartialResponseJSON2ApplicationLdPlusJSON Outcome of a batch operation.
-type BatchPartialResponseJSON2ApplicationLdPlusJSON = BatchOperationResult
+// BatchPartialApplicationLdPlusJSON Outcome of a batch operation.
+type BatchPartialApplicationLdPlusJSON = BatchOperationResult
 
-// InternalErrorResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// InternalErrorApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type InternalErrorResponseJSONApplicationJSON = ProblemDetails
+type InternalErrorApplicationJSON = ProblemDetails
 
-// InternalErrorResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// InternalErrorApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type InternalErrorResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type InternalErrorApplicationProblemPlusJSON = ProblemDetails
 
-// LdContextNotAvailableResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// LdContextNotAvailableApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type LdContextNotAvailableResponseJSONApplicationJSON = ProblemDetails
+type LdContextNotAvailableApplicationJSON = ProblemDetails
 
-// LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// LdContextNotAvailableApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type LdContextNotAvailableApplicationProblemPlusJSON = ProblemDetails
 
-// NonexistentTenantResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// NonexistentTenantApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type NonexistentTenantResponseJSONApplicationJSON = ProblemDetails
+type NonexistentTenantApplicationJSON = ProblemDetails
 
-// NonexistentTenantResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// NonexistentTenantApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type NonexistentTenantResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type NonexistentTenantApplicationProblemPlusJSON = ProblemDetails
 
-// NotAcceptableResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// NotAcceptableApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type NotAcceptableResponseJSONApplicationJSON = ProblemDetails
+type NotAcceptableApplicationJSON = ProblemDetails
 
-// NotAcceptableResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// NotAcceptableApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type NotAcceptableResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type NotAcceptableApplicationProblemPlusJSON = ProblemDetails
 
-// NotFoundResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// NotFoundApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type NotFoundResponseJSONApplicationJSON = ProblemDetails
+type NotFoundApplicationJSON = ProblemDetails
 
-// NotFoundResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// NotFoundApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type NotFoundResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type NotFoundApplicationProblemPlusJSON = ProblemDetails
 
-// PartialUpdateResponseJSONApplicationJSON Outcome of an attribute update or append that was not complete.
-type PartialUpdateResponseJSONApplicationJSON = UpdateResult
+// PartialUpdateApplicationJSON Outcome of an attribute update or append that was not complete.
+type PartialUpdateApplicationJSON = UpdateResult
 
-// PartialUpdateResponseJSON2ApplicationLdPlusJSON Outcome of an attribute update or append that was not complete.
-type PartialUpdateResponseJSON2ApplicationLdPlusJSON = UpdateResult
+// PartialUpdateApplicationLdPlusJSON Outcome of an attribute update or append that was not complete.
+type PartialUpdateApplicationLdPlusJSON = UpdateResult
 
-// TooManyResultsResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// TooManyResultsApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type TooManyResultsResponseJSONApplicationJSON = ProblemDetails
+type TooManyResultsApplicationJSON = ProblemDetails
 
-// TooManyResultsResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// TooManyResultsApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type TooManyResultsResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type TooManyResultsApplicationProblemPlusJSON = ProblemDetails
 
-// UnsupportedMediaTypeResponseJSONApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// UnsupportedMediaTypeApplicationJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type UnsupportedMediaTypeResponseJSONApplicationJSON = ProblemDetails
+type UnsupportedMediaTypeApplicationJSON = ProblemDetails
 
-// UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
+// UnsupportedMediaTypeApplicationProblemPlusJSON An error (clauses 5.5.2, 5.5.3; RFC 9457). `type` is an NGSI-LD error type URI under
 // `https://uri.etsi.org/ngsi-ld/errors/`, or an OpenTID one under
 // `https://opentid.org/problems/`. `errors` is an OpenTID extension.
-type UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON = ProblemDetails
+type UnsupportedMediaTypeApplicationProblemPlusJSON = ProblemDetails
 
-// AttributeFragmentPatchBodyRequestBodyJSON One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
+// AttributeFragmentPatchBody One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
 // concise attribute whose `type` may be left out. For Partial Attribute Update only the
 // members to change are given.
-type AttributeFragmentPatchBodyRequestBodyJSON = AttributeFragment
+type AttributeFragmentPatchBody = AttributeFragment
 
-// AttributeFragmentPatchBodyRequestBodyJSON2 One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
+// AttributeReplaceBody One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
 // concise attribute whose `type` may be left out. For Partial Attribute Update only the
 // members to change are given.
-type AttributeFragmentPatchBodyRequestBodyJSON2 = AttributeFragment
+type AttributeReplaceBody = AttributeFragment
 
-// AttributeFragmentPatchBodyRequestBodyJSON3 One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
-// concise attribute whose `type` may be left out. For Partial Attribute Update only the
-// members to change are given.
-type AttributeFragmentPatchBodyRequestBodyJSON3 = AttributeFragment
-
-// AttributeReplaceBodyRequestBodyJSON One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
-// concise attribute whose `type` may be left out. For Partial Attribute Update only the
-// members to change are given.
-type AttributeReplaceBodyRequestBodyJSON = AttributeFragment
-
-// AttributeReplaceBodyRequestBodyJSON2 One attribute, without its name (the name is in the path): a NormalizedAttribute, or a
-// concise attribute whose `type` may be left out. For Partial Attribute Update only the
-// members to change are given.
-type AttributeReplaceBodyRequestBodyJSON2 = AttributeFragment
-
-// EntityCreateArrayBodyRequestBodyJSON Entities to create or upsert. Each item needs `id` and `type` (see EntityCreate), but the
+// EntityCreateArrayBody Entities to create or upsert. Each item needs `id` and `type` (see EntityCreate), but the
 // items are checked one by one: an invalid item is reported in the BatchOperationResult and
 // does not stop the others (clause 5.6.7), so the array schema does not require them.
-type EntityCreateArrayBodyRequestBodyJSON = EntityCreateArray
+type EntityCreateArrayBody = EntityCreateArray
 
-// EntityCreateArrayBodyRequestBodyJSON2 Entities to create or upsert. Each item needs `id` and `type` (see EntityCreate), but the
-// items are checked one by one: an invalid item is reported in the BatchOperationResult and
-// does not stop the others (clause 5.6.7), so the array schema does not require them.
-type EntityCreateArrayBodyRequestBodyJSON2 = EntityCreateArray
+// EntityCreateBody An entity to create; `id` and `type` are required.
+type EntityCreateBody = EntityCreate
 
-// EntityCreateBodyRequestBodyJSON An entity to create; `id` and `type` are required.
-type EntityCreateBodyRequestBodyJSON = EntityCreate
-
-// EntityCreateBodyRequestBodyJSON2 An entity to create; `id` and `type` are required.
-type EntityCreateBodyRequestBodyJSON2 = EntityCreate
-
-// EntityFragmentBodyRequestBodyJSON A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
+// EntityFragmentBody A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
 // optional and, when present, equal those of the target entity.
-type EntityFragmentBodyRequestBodyJSON = EntityFragment
+type EntityFragmentBody = EntityFragment
 
-// EntityFragmentBodyRequestBodyJSON2 A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
+// EntityFragmentMergeBody A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
 // optional and, when present, equal those of the target entity.
-type EntityFragmentBodyRequestBodyJSON2 = EntityFragment
+type EntityFragmentMergeBody = EntityFragment
 
-// EntityFragmentMergeBodyRequestBodyJSON A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
+// EntityFragmentPatchBody A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
 // optional and, when present, equal those of the target entity.
-type EntityFragmentMergeBodyRequestBodyJSON = EntityFragment
+type EntityFragmentPatchBody = EntityFragment
 
-// EntityFragmentMergeBodyRequestBodyJSON2 A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
-// optional and, when present, equal those of the target entity.
-type EntityFragmentMergeBodyRequestBodyJSON2 = EntityFragment
+// EntityIdArrayBody Entity ids.
+type EntityIdArrayBody = EntityIdList
 
-// EntityFragmentMergeBodyRequestBodyJSON3 A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
-// optional and, when present, equal those of the target entity.
-type EntityFragmentMergeBodyRequestBodyJSON3 = EntityFragment
+// EntityReplaceBody The new content of an entity; `type` is required and `id`, if any, equals the path id.
+type EntityReplaceBody = EntityReplace
 
-// EntityFragmentPatchBodyRequestBodyJSON A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
-// optional and, when present, equal those of the target entity.
-type EntityFragmentPatchBodyRequestBodyJSON = EntityFragment
-
-// EntityFragmentPatchBodyRequestBodyJSON2 A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
-// optional and, when present, equal those of the target entity.
-type EntityFragmentPatchBodyRequestBodyJSON2 = EntityFragment
-
-// EntityFragmentPatchBodyRequestBodyJSON3 A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
-// optional and, when present, equal those of the target entity.
-type EntityFragmentPatchBodyRequestBodyJSON3 = EntityFragment
-
-// EntityIdArrayBodyRequestBodyJSON Entity ids.
-type EntityIdArrayBodyRequestBodyJSON = EntityIdList
-
-// EntityIdArrayBodyRequestBodyJSON2 Entity ids.
-type EntityIdArrayBodyRequestBodyJSON2 = EntityIdList
-
-// EntityReplaceBodyRequestBodyJSON The new content of an entity; `type` is required and `id`, if any, equals the path id.
-type EntityReplaceBodyRequestBodyJSON = EntityReplace
-
-// EntityReplaceBodyRequestBodyJSON2 The new content of an entity; `type` is required and `id`, if any, equals the path id.
-type EntityReplaceBodyRequestBodyJSON2 = EntityReplace
-
-// EntityWithIdArrayBodyRequestBodyJSON Entity fragments for batch update and merge. Each item needs an `id` (see EntityWithId);
+// EntityWithIdArrayBody Entity fragments for batch update and merge. Each item needs an `id` (see EntityWithId);
 // an item without one is reported in the BatchOperationResult.
-type EntityWithIdArrayBodyRequestBodyJSON = EntityWithIdArray
-
-// EntityWithIdArrayBodyRequestBodyJSON2 Entity fragments for batch update and merge. Each item needs an `id` (see EntityWithId);
-// an item without one is reported in the BatchOperationResult.
-type EntityWithIdArrayBodyRequestBodyJSON2 = EntityWithIdArray
+type EntityWithIdArrayBody = EntityWithIdArray
 
 // RetrieveAttributesParams defines parameters for RetrieveAttributes.
 type RetrieveAttributesParams struct {
@@ -1347,7 +1232,7 @@ type RetrieveAttributesParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // RetrieveAttributeInfoParams defines parameters for RetrieveAttributeInfo.
@@ -1358,7 +1243,7 @@ type RetrieveAttributeInfoParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // QueryEntitiesParams defines parameters for QueryEntities.
@@ -1392,13 +1277,13 @@ type QueryEntitiesParams struct {
 	Georel *Georel `form:"georel,omitempty" json:"georel,omitempty"`
 
 	// Geometry The geometry type of the reference shape (clause 4.10).
-	Geometry *QueryEntitiesParamsGeometry `form:"geometry,omitempty" json:"geometry,omitempty"`
+	Geometry *GeometryParam `form:"geometry,omitempty" json:"geometry,omitempty"`
 
 	// Coordinates The GeoJSON coordinates of the reference shape, as JSON text (WGS84 longitude, latitude).
 	Coordinates *Coordinates `form:"coordinates,omitempty" json:"coordinates,omitempty"`
 
 	// Geoproperty The GeoProperty the geo-query applies to (default `location`).
-	Geoproperty *GeoPropertyParameter `form:"geoproperty,omitempty" json:"geoproperty,omitempty"`
+	Geoproperty *GeoPropertyParam `form:"geoproperty,omitempty" json:"geoproperty,omitempty"`
 
 	// GeometryProperty With `Accept: application/geo+json`, the GeoProperty whose value is the geometry of each
 	// Feature (clause 4.5.16; default `location`).
@@ -1445,11 +1330,8 @@ type QueryEntitiesParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
-
-// QueryEntitiesParamsGeometry defines parameters for QueryEntities.
-type QueryEntitiesParamsGeometry string
 
 // CreateEntityParams defines parameters for CreateEntity.
 type CreateEntityParams struct {
@@ -1459,7 +1341,7 @@ type CreateEntityParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // DeleteEntityParams defines parameters for DeleteEntity.
@@ -1474,7 +1356,7 @@ type DeleteEntityParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // RetrieveEntityParams defines parameters for RetrieveEntity.
@@ -1517,7 +1399,7 @@ type RetrieveEntityParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // MergeEntityParams defines parameters for MergeEntity.
@@ -1528,7 +1410,7 @@ type MergeEntityParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // ReplaceEntityParams defines parameters for ReplaceEntity.
@@ -1539,7 +1421,7 @@ type ReplaceEntityParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // UpdateAttrsParams defines parameters for UpdateAttrs.
@@ -1550,7 +1432,7 @@ type UpdateAttrsParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // AppendAttrsParams defines parameters for AppendAttrs.
@@ -1565,7 +1447,7 @@ type AppendAttrsParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // DeleteAttrParams defines parameters for DeleteAttr.
@@ -1582,7 +1464,7 @@ type DeleteAttrParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // PartialAttrUpdateParams defines parameters for PartialAttrUpdate.
@@ -1593,7 +1475,7 @@ type PartialAttrUpdateParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // ReplaceAttrParams defines parameters for ReplaceAttr.
@@ -1604,7 +1486,7 @@ type ReplaceAttrParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // BatchCreateParams defines parameters for BatchCreate.
@@ -1615,7 +1497,7 @@ type BatchCreateParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // BatchDeleteParams defines parameters for BatchDelete.
@@ -1626,7 +1508,7 @@ type BatchDeleteParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // BatchMergeParams defines parameters for BatchMerge.
@@ -1637,7 +1519,7 @@ type BatchMergeParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // QueryEntitiesPostParams defines parameters for QueryEntitiesPost.
@@ -1676,7 +1558,7 @@ type QueryEntitiesPostParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // BatchUpdateParams defines parameters for BatchUpdate.
@@ -1691,7 +1573,7 @@ type BatchUpdateParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // BatchUpsertParams defines parameters for BatchUpsert.
@@ -1706,7 +1588,7 @@ type BatchUpsertParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // RetrieveEntityTypesParams defines parameters for RetrieveEntityTypes.
@@ -1720,7 +1602,7 @@ type RetrieveEntityTypesParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // RetrieveEntityTypeInfoParams defines parameters for RetrieveEntityTypeInfo.
@@ -1731,7 +1613,7 @@ type RetrieveEntityTypeInfoParams struct {
 	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
 	// `application/ld+json`. Only with `Content-Type: application/json` or on
 	// requests without a body; with `application/ld+json` bodies it gives 400.
-	Link *LinkParameter `json:"Link,omitempty"`
+	Link *Link `json:"Link,omitempty"`
 }
 
 // CreateEntityJSONRequestBody defines body for CreateEntity for application/json ContentType.
@@ -3877,22 +3759,22 @@ func (t *AttributesResponse) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsEntityTypeNames0 returns the union data inside the EntityTypeNames as a EntityTypeNames0
-func (t EntityTypeNames) AsEntityTypeNames0() (EntityTypeNames0, error) {
-	var body EntityTypeNames0
+// AsEntityTypeName returns the union data inside the EntityTypeNames as a EntityTypeName
+func (t EntityTypeNames) AsEntityTypeName() (EntityTypeName, error) {
+	var body EntityTypeName
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromEntityTypeNames0 overwrites any union data inside the EntityTypeNames as the provided EntityTypeNames0
-func (t *EntityTypeNames) FromEntityTypeNames0(v EntityTypeNames0) error {
+// FromEntityTypeName overwrites any union data inside the EntityTypeNames as the provided EntityTypeName
+func (t *EntityTypeNames) FromEntityTypeName(v EntityTypeName) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeEntityTypeNames0 performs a merge with any union data inside the EntityTypeNames, using the provided EntityTypeNames0
-func (t *EntityTypeNames) MergeEntityTypeNames0(v EntityTypeNames0) error {
+// MergeEntityTypeName performs a merge with any union data inside the EntityTypeNames, using the provided EntityTypeName
+func (t *EntityTypeNames) MergeEntityTypeName(v EntityTypeName) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3903,22 +3785,22 @@ func (t *EntityTypeNames) MergeEntityTypeNames0(v EntityTypeNames0) error {
 	return err
 }
 
-// AsEntityTypeNames1 returns the union data inside the EntityTypeNames as a EntityTypeNames1
-func (t EntityTypeNames) AsEntityTypeNames1() (EntityTypeNames1, error) {
-	var body EntityTypeNames1
+// AsEntityTypeNameList returns the union data inside the EntityTypeNames as a EntityTypeNameList
+func (t EntityTypeNames) AsEntityTypeNameList() (EntityTypeNameList, error) {
+	var body EntityTypeNameList
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromEntityTypeNames1 overwrites any union data inside the EntityTypeNames as the provided EntityTypeNames1
-func (t *EntityTypeNames) FromEntityTypeNames1(v EntityTypeNames1) error {
+// FromEntityTypeNameList overwrites any union data inside the EntityTypeNames as the provided EntityTypeNameList
+func (t *EntityTypeNames) FromEntityTypeNameList(v EntityTypeNameList) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeEntityTypeNames1 performs a merge with any union data inside the EntityTypeNames, using the provided EntityTypeNames1
-func (t *EntityTypeNames) MergeEntityTypeNames1(v EntityTypeNames1) error {
+// MergeEntityTypeNameList performs a merge with any union data inside the EntityTypeNames, using the provided EntityTypeNameList
+func (t *EntityTypeNames) MergeEntityTypeNameList(v EntityTypeNameList) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4001,22 +3883,22 @@ func (t *EntityTypesResponse) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsLanguageMapValue0 returns the union data inside the LanguageMapValue as a LanguageMapValue0
-func (t LanguageMapValue) AsLanguageMapValue0() (LanguageMapValue0, error) {
-	var body LanguageMapValue0
+// AsLanguageString returns the union data inside the LanguageMapValue as a LanguageString
+func (t LanguageMapValue) AsLanguageString() (LanguageString, error) {
+	var body LanguageString
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromLanguageMapValue0 overwrites any union data inside the LanguageMapValue as the provided LanguageMapValue0
-func (t *LanguageMapValue) FromLanguageMapValue0(v LanguageMapValue0) error {
+// FromLanguageString overwrites any union data inside the LanguageMapValue as the provided LanguageString
+func (t *LanguageMapValue) FromLanguageString(v LanguageString) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeLanguageMapValue0 performs a merge with any union data inside the LanguageMapValue, using the provided LanguageMapValue0
-func (t *LanguageMapValue) MergeLanguageMapValue0(v LanguageMapValue0) error {
+// MergeLanguageString performs a merge with any union data inside the LanguageMapValue, using the provided LanguageString
+func (t *LanguageMapValue) MergeLanguageString(v LanguageString) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4027,22 +3909,22 @@ func (t *LanguageMapValue) MergeLanguageMapValue0(v LanguageMapValue0) error {
 	return err
 }
 
-// AsLanguageMapValue1 returns the union data inside the LanguageMapValue as a LanguageMapValue1
-func (t LanguageMapValue) AsLanguageMapValue1() (LanguageMapValue1, error) {
-	var body LanguageMapValue1
+// AsLanguageStringList returns the union data inside the LanguageMapValue as a LanguageStringList
+func (t LanguageMapValue) AsLanguageStringList() (LanguageStringList, error) {
+	var body LanguageStringList
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromLanguageMapValue1 overwrites any union data inside the LanguageMapValue as the provided LanguageMapValue1
-func (t *LanguageMapValue) FromLanguageMapValue1(v LanguageMapValue1) error {
+// FromLanguageStringList overwrites any union data inside the LanguageMapValue as the provided LanguageStringList
+func (t *LanguageMapValue) FromLanguageStringList(v LanguageStringList) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeLanguageMapValue1 performs a merge with any union data inside the LanguageMapValue, using the provided LanguageMapValue1
-func (t *LanguageMapValue) MergeLanguageMapValue1(v LanguageMapValue1) error {
+// MergeLanguageStringList performs a merge with any union data inside the LanguageMapValue, using the provided LanguageStringList
+func (t *LanguageMapValue) MergeLanguageStringList(v LanguageStringList) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4063,22 +3945,22 @@ func (t *LanguageMapValue) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsLdContext0 returns the union data inside the LdContext as a LdContext0
-func (t LdContext) AsLdContext0() (LdContext0, error) {
-	var body LdContext0
+// AsLdContextURL returns the union data inside the LdContext as a LdContextURL
+func (t LdContext) AsLdContextURL() (LdContextURL, error) {
+	var body LdContextURL
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromLdContext0 overwrites any union data inside the LdContext as the provided LdContext0
-func (t *LdContext) FromLdContext0(v LdContext0) error {
+// FromLdContextURL overwrites any union data inside the LdContext as the provided LdContextURL
+func (t *LdContext) FromLdContextURL(v LdContextURL) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeLdContext0 performs a merge with any union data inside the LdContext, using the provided LdContext0
-func (t *LdContext) MergeLdContext0(v LdContext0) error {
+// MergeLdContextURL performs a merge with any union data inside the LdContext, using the provided LdContextURL
+func (t *LdContext) MergeLdContextURL(v LdContextURL) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4089,22 +3971,22 @@ func (t *LdContext) MergeLdContext0(v LdContext0) error {
 	return err
 }
 
-// AsLdContext1 returns the union data inside the LdContext as a LdContext1
-func (t LdContext) AsLdContext1() (LdContext1, error) {
-	var body LdContext1
+// AsLdContextObject returns the union data inside the LdContext as a LdContextObject
+func (t LdContext) AsLdContextObject() (LdContextObject, error) {
+	var body LdContextObject
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromLdContext1 overwrites any union data inside the LdContext as the provided LdContext1
-func (t *LdContext) FromLdContext1(v LdContext1) error {
+// FromLdContextObject overwrites any union data inside the LdContext as the provided LdContextObject
+func (t *LdContext) FromLdContextObject(v LdContextObject) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeLdContext1 performs a merge with any union data inside the LdContext, using the provided LdContext1
-func (t *LdContext) MergeLdContext1(v LdContext1) error {
+// MergeLdContextObject performs a merge with any union data inside the LdContext, using the provided LdContextObject
+func (t *LdContext) MergeLdContextObject(v LdContextObject) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4115,22 +3997,22 @@ func (t *LdContext) MergeLdContext1(v LdContext1) error {
 	return err
 }
 
-// AsLdContext2 returns the union data inside the LdContext as a LdContext2
-func (t LdContext) AsLdContext2() (LdContext2, error) {
-	var body LdContext2
+// AsLdContextList returns the union data inside the LdContext as a LdContextList
+func (t LdContext) AsLdContextList() (LdContextList, error) {
+	var body LdContextList
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromLdContext2 overwrites any union data inside the LdContext as the provided LdContext2
-func (t *LdContext) FromLdContext2(v LdContext2) error {
+// FromLdContextList overwrites any union data inside the LdContext as the provided LdContextList
+func (t *LdContext) FromLdContextList(v LdContextList) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeLdContext2 performs a merge with any union data inside the LdContext, using the provided LdContext2
-func (t *LdContext) MergeLdContext2(v LdContext2) error {
+// MergeLdContextList performs a merge with any union data inside the LdContext, using the provided LdContextList
+func (t *LdContext) MergeLdContextList(v LdContextList) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4151,22 +4033,22 @@ func (t *LdContext) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsScope0 returns the union data inside the Scope as a Scope0
-func (t Scope) AsScope0() (Scope0, error) {
-	var body Scope0
+// AsScopeValue returns the union data inside the Scope as a ScopeValue
+func (t Scope) AsScopeValue() (ScopeValue, error) {
+	var body ScopeValue
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromScope0 overwrites any union data inside the Scope as the provided Scope0
-func (t *Scope) FromScope0(v Scope0) error {
+// FromScopeValue overwrites any union data inside the Scope as the provided ScopeValue
+func (t *Scope) FromScopeValue(v ScopeValue) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeScope0 performs a merge with any union data inside the Scope, using the provided Scope0
-func (t *Scope) MergeScope0(v Scope0) error {
+// MergeScopeValue performs a merge with any union data inside the Scope, using the provided ScopeValue
+func (t *Scope) MergeScopeValue(v ScopeValue) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4177,22 +4059,22 @@ func (t *Scope) MergeScope0(v Scope0) error {
 	return err
 }
 
-// AsScope1 returns the union data inside the Scope as a Scope1
-func (t Scope) AsScope1() (Scope1, error) {
-	var body Scope1
+// AsScopeList returns the union data inside the Scope as a ScopeList
+func (t Scope) AsScopeList() (ScopeList, error) {
+	var body ScopeList
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromScope1 overwrites any union data inside the Scope as the provided Scope1
-func (t *Scope) FromScope1(v Scope1) error {
+// FromScopeList overwrites any union data inside the Scope as the provided ScopeList
+func (t *Scope) FromScopeList(v ScopeList) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeScope1 performs a merge with any union data inside the Scope, using the provided Scope1
-func (t *Scope) MergeScope1(v Scope1) error {
+// MergeScopeList performs a merge with any union data inside the Scope, using the provided ScopeList
+func (t *Scope) MergeScopeList(v ScopeList) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4213,22 +4095,22 @@ func (t *Scope) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsVocabValue0 returns the union data inside the VocabValue as a VocabValue0
-func (t VocabValue) AsVocabValue0() (VocabValue0, error) {
-	var body VocabValue0
+// AsVocabTerm returns the union data inside the VocabValue as a VocabTerm
+func (t VocabValue) AsVocabTerm() (VocabTerm, error) {
+	var body VocabTerm
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromVocabValue0 overwrites any union data inside the VocabValue as the provided VocabValue0
-func (t *VocabValue) FromVocabValue0(v VocabValue0) error {
+// FromVocabTerm overwrites any union data inside the VocabValue as the provided VocabTerm
+func (t *VocabValue) FromVocabTerm(v VocabTerm) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeVocabValue0 performs a merge with any union data inside the VocabValue, using the provided VocabValue0
-func (t *VocabValue) MergeVocabValue0(v VocabValue0) error {
+// MergeVocabTerm performs a merge with any union data inside the VocabValue, using the provided VocabTerm
+func (t *VocabValue) MergeVocabTerm(v VocabTerm) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -4239,22 +4121,22 @@ func (t *VocabValue) MergeVocabValue0(v VocabValue0) error {
 	return err
 }
 
-// AsVocabValue1 returns the union data inside the VocabValue as a VocabValue1
-func (t VocabValue) AsVocabValue1() (VocabValue1, error) {
-	var body VocabValue1
+// AsVocabTermList returns the union data inside the VocabValue as a VocabTermList
+func (t VocabValue) AsVocabTermList() (VocabTermList, error) {
+	var body VocabTermList
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromVocabValue1 overwrites any union data inside the VocabValue as the provided VocabValue1
-func (t *VocabValue) FromVocabValue1(v VocabValue1) error {
+// FromVocabTermList overwrites any union data inside the VocabValue as the provided VocabTermList
+func (t *VocabValue) FromVocabTermList(v VocabTermList) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeVocabValue1 performs a merge with any union data inside the VocabValue, using the provided VocabValue1
-func (t *VocabValue) MergeVocabValue1(v VocabValue1) error {
+// MergeVocabTermList performs a merge with any union data inside the VocabValue, using the provided VocabTermList
+func (t *VocabValue) MergeVocabTermList(v VocabTermList) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -8808,25 +8690,25 @@ type RetrieveAttributesResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *AttributesResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NonexistentTenantResponseJSONApplicationJSON
+	JSON404 *NonexistentTenantApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NonexistentTenantApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RetrieveAttributesResponse200Headers
 }
@@ -8842,52 +8724,52 @@ func (r RetrieveAttributesResponse) GetApplicationldJSON200() *AttributesRespons
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetrieveAttributesResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r RetrieveAttributesResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r RetrieveAttributesResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetrieveAttributesResponse) GetJSON404() *NonexistentTenantResponseJSONApplicationJSON {
+func (r RetrieveAttributesResponse) GetJSON404() *NonexistentTenantApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r RetrieveAttributesResponse) GetApplicationproblemJSON404() *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributesResponse) GetApplicationproblemJSON404() *NonexistentTenantApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r RetrieveAttributesResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r RetrieveAttributesResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r RetrieveAttributesResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributesResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetrieveAttributesResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r RetrieveAttributesResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r RetrieveAttributesResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r RetrieveAttributesResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r RetrieveAttributesResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r RetrieveAttributesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -8933,25 +8815,25 @@ type RetrieveAttributeInfoResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *Attribute
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RetrieveAttributeInfoResponse200Headers
 }
@@ -8967,52 +8849,52 @@ func (r RetrieveAttributeInfoResponse) GetApplicationldJSON200() *Attribute {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetrieveAttributeInfoResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r RetrieveAttributeInfoResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetrieveAttributeInfoResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r RetrieveAttributeInfoResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r RetrieveAttributeInfoResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r RetrieveAttributeInfoResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetrieveAttributeInfoResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r RetrieveAttributeInfoResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r RetrieveAttributeInfoResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r RetrieveAttributeInfoResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveAttributeInfoResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9061,29 +8943,29 @@ type QueryEntitiesResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *EntityArray
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *TooManyResultsResponseJSONApplicationJSON
+	JSON403 *TooManyResultsApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *TooManyResultsResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON403 *TooManyResultsApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NonexistentTenantResponseJSONApplicationJSON
+	JSON404 *NonexistentTenantApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NonexistentTenantApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *QueryEntitiesResponse200Headers
 }
@@ -9104,62 +8986,62 @@ func (r QueryEntitiesResponse) GetApplicationldJSON200() *EntityArray {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r QueryEntitiesResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r QueryEntitiesResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r QueryEntitiesResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r QueryEntitiesResponse) GetJSON403() *TooManyResultsResponseJSONApplicationJSON {
+func (r QueryEntitiesResponse) GetJSON403() *TooManyResultsApplicationJSON {
 	return r.JSON403
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r QueryEntitiesResponse) GetApplicationproblemJSON403() *TooManyResultsResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesResponse) GetApplicationproblemJSON403() *TooManyResultsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r QueryEntitiesResponse) GetJSON404() *NonexistentTenantResponseJSONApplicationJSON {
+func (r QueryEntitiesResponse) GetJSON404() *NonexistentTenantApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r QueryEntitiesResponse) GetApplicationproblemJSON404() *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesResponse) GetApplicationproblemJSON404() *NonexistentTenantApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r QueryEntitiesResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r QueryEntitiesResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r QueryEntitiesResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r QueryEntitiesResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r QueryEntitiesResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r QueryEntitiesResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r QueryEntitiesResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r QueryEntitiesResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r QueryEntitiesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9201,76 +9083,76 @@ type CreateEntityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *AlreadyExistsResponseJSONApplicationJSON
+	JSON409 *AlreadyExistsApplicationJSON
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *AlreadyExistsResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON409 *AlreadyExistsApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateEntityResponse201Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateEntityResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r CreateEntityResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r CreateEntityResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r CreateEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateEntityResponse) GetJSON409() *AlreadyExistsResponseJSONApplicationJSON {
+func (r CreateEntityResponse) GetJSON409() *AlreadyExistsApplicationJSON {
 	return r.JSON409
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CreateEntityResponse) GetApplicationproblemJSON409() *AlreadyExistsResponseJSON2ApplicationProblemPlusJSON {
+func (r CreateEntityResponse) GetApplicationproblemJSON409() *AlreadyExistsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON409
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateEntityResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r CreateEntityResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r CreateEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r CreateEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateEntityResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r CreateEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CreateEntityResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r CreateEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r CreateEntityResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r CreateEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r CreateEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r CreateEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9307,60 +9189,60 @@ type DeleteEntityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteEntityResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r DeleteEntityResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DeleteEntityResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteEntityResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r DeleteEntityResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DeleteEntityResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteEntityResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteEntityResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r DeleteEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DeleteEntityResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r DeleteEntityResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r DeleteEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r DeleteEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9408,25 +9290,25 @@ type RetrieveEntityResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *Entity
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RetrieveEntityResponse200Headers
 }
@@ -9447,52 +9329,52 @@ func (r RetrieveEntityResponse) GetApplicationldJSON200() *Entity {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetrieveEntityResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r RetrieveEntityResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r RetrieveEntityResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetrieveEntityResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r RetrieveEntityResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r RetrieveEntityResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r RetrieveEntityResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r RetrieveEntityResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r RetrieveEntityResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetrieveEntityResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r RetrieveEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r RetrieveEntityResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r RetrieveEntityResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r RetrieveEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r RetrieveEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9529,74 +9411,74 @@ type MergeEntityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r MergeEntityResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r MergeEntityResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r MergeEntityResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r MergeEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r MergeEntityResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r MergeEntityResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r MergeEntityResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r MergeEntityResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r MergeEntityResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r MergeEntityResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r MergeEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r MergeEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r MergeEntityResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r MergeEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r MergeEntityResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r MergeEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r MergeEntityResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r MergeEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r MergeEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r MergeEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9633,74 +9515,74 @@ type ReplaceEntityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReplaceEntityResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r ReplaceEntityResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ReplaceEntityResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ReplaceEntityResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r ReplaceEntityResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ReplaceEntityResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceEntityResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ReplaceEntityResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r ReplaceEntityResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r ReplaceEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReplaceEntityResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r ReplaceEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ReplaceEntityResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r ReplaceEntityResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r ReplaceEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r ReplaceEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9737,88 +9619,88 @@ type UpdateAttrsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *PartialUpdateResponseJSONApplicationJSON
+	JSON207 *PartialUpdateApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *PartialUpdateResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *PartialUpdateApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r UpdateAttrsResponse) GetJSON207() *PartialUpdateResponseJSONApplicationJSON {
+func (r UpdateAttrsResponse) GetJSON207() *PartialUpdateApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r UpdateAttrsResponse) GetApplicationldJSON207() *PartialUpdateResponseJSON2ApplicationLdPlusJSON {
+func (r UpdateAttrsResponse) GetApplicationldJSON207() *PartialUpdateApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UpdateAttrsResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r UpdateAttrsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r UpdateAttrsResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r UpdateAttrsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r UpdateAttrsResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r UpdateAttrsResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r UpdateAttrsResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r UpdateAttrsResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r UpdateAttrsResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r UpdateAttrsResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r UpdateAttrsResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r UpdateAttrsResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UpdateAttrsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r UpdateAttrsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateAttrsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r UpdateAttrsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r UpdateAttrsResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r UpdateAttrsResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r UpdateAttrsResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r UpdateAttrsResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9855,88 +9737,88 @@ type AppendAttrsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *PartialUpdateResponseJSONApplicationJSON
+	JSON207 *PartialUpdateApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *PartialUpdateResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *PartialUpdateApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r AppendAttrsResponse) GetJSON207() *PartialUpdateResponseJSONApplicationJSON {
+func (r AppendAttrsResponse) GetJSON207() *PartialUpdateApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r AppendAttrsResponse) GetApplicationldJSON207() *PartialUpdateResponseJSON2ApplicationLdPlusJSON {
+func (r AppendAttrsResponse) GetApplicationldJSON207() *PartialUpdateApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r AppendAttrsResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r AppendAttrsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r AppendAttrsResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r AppendAttrsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r AppendAttrsResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r AppendAttrsResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r AppendAttrsResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r AppendAttrsResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r AppendAttrsResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r AppendAttrsResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r AppendAttrsResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r AppendAttrsResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AppendAttrsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r AppendAttrsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r AppendAttrsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r AppendAttrsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r AppendAttrsResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r AppendAttrsResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r AppendAttrsResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r AppendAttrsResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -9973,60 +9855,60 @@ type DeleteAttrResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteAttrResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r DeleteAttrResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DeleteAttrResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteAttrResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteAttrResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r DeleteAttrResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DeleteAttrResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteAttrResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteAttrResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r DeleteAttrResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DeleteAttrResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteAttrResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r DeleteAttrResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r DeleteAttrResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r DeleteAttrResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r DeleteAttrResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10063,74 +9945,74 @@ type PartialAttrUpdateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PartialAttrUpdateResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r PartialAttrUpdateResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r PartialAttrUpdateResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r PartialAttrUpdateResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PartialAttrUpdateResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r PartialAttrUpdateResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r PartialAttrUpdateResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r PartialAttrUpdateResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PartialAttrUpdateResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r PartialAttrUpdateResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r PartialAttrUpdateResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r PartialAttrUpdateResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PartialAttrUpdateResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r PartialAttrUpdateResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r PartialAttrUpdateResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r PartialAttrUpdateResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r PartialAttrUpdateResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r PartialAttrUpdateResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r PartialAttrUpdateResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r PartialAttrUpdateResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10167,74 +10049,74 @@ type ReplaceAttrResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReplaceAttrResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r ReplaceAttrResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ReplaceAttrResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceAttrResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ReplaceAttrResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r ReplaceAttrResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ReplaceAttrResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceAttrResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ReplaceAttrResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r ReplaceAttrResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r ReplaceAttrResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceAttrResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReplaceAttrResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r ReplaceAttrResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ReplaceAttrResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceAttrResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r ReplaceAttrResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r ReplaceAttrResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r ReplaceAttrResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r ReplaceAttrResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10275,25 +10157,25 @@ type BatchCreateResponse struct {
 	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
 	ApplicationldJSON201 *EntityIdList
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *BatchPartialResponseJSONApplicationJSON
+	JSON207 *BatchPartialApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *BatchPartialResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *BatchPartialApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10307,52 +10189,52 @@ func (r BatchCreateResponse) GetApplicationldJSON201() *EntityIdList {
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r BatchCreateResponse) GetJSON207() *BatchPartialResponseJSONApplicationJSON {
+func (r BatchCreateResponse) GetJSON207() *BatchPartialApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r BatchCreateResponse) GetApplicationldJSON207() *BatchPartialResponseJSON2ApplicationLdPlusJSON {
+func (r BatchCreateResponse) GetApplicationldJSON207() *BatchPartialApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r BatchCreateResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r BatchCreateResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r BatchCreateResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchCreateResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r BatchCreateResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r BatchCreateResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r BatchCreateResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchCreateResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r BatchCreateResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r BatchCreateResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r BatchCreateResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchCreateResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r BatchCreateResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r BatchCreateResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r BatchCreateResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchCreateResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10389,74 +10271,74 @@ type BatchDeleteResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *BatchPartialResponseJSONApplicationJSON
+	JSON207 *BatchPartialApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *BatchPartialResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *BatchPartialApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r BatchDeleteResponse) GetJSON207() *BatchPartialResponseJSONApplicationJSON {
+func (r BatchDeleteResponse) GetJSON207() *BatchPartialApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r BatchDeleteResponse) GetApplicationldJSON207() *BatchPartialResponseJSON2ApplicationLdPlusJSON {
+func (r BatchDeleteResponse) GetApplicationldJSON207() *BatchPartialApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r BatchDeleteResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r BatchDeleteResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r BatchDeleteResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchDeleteResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r BatchDeleteResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r BatchDeleteResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r BatchDeleteResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchDeleteResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r BatchDeleteResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r BatchDeleteResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r BatchDeleteResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchDeleteResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r BatchDeleteResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r BatchDeleteResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r BatchDeleteResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchDeleteResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10493,74 +10375,74 @@ type BatchMergeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *BatchPartialResponseJSONApplicationJSON
+	JSON207 *BatchPartialApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *BatchPartialResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *BatchPartialApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r BatchMergeResponse) GetJSON207() *BatchPartialResponseJSONApplicationJSON {
+func (r BatchMergeResponse) GetJSON207() *BatchPartialApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r BatchMergeResponse) GetApplicationldJSON207() *BatchPartialResponseJSON2ApplicationLdPlusJSON {
+func (r BatchMergeResponse) GetApplicationldJSON207() *BatchPartialApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r BatchMergeResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r BatchMergeResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r BatchMergeResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchMergeResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r BatchMergeResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r BatchMergeResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r BatchMergeResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchMergeResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r BatchMergeResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r BatchMergeResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r BatchMergeResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchMergeResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r BatchMergeResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r BatchMergeResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r BatchMergeResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchMergeResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10609,33 +10491,33 @@ type QueryEntitiesPostResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *EntityArray
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *TooManyResultsResponseJSONApplicationJSON
+	JSON403 *TooManyResultsApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *TooManyResultsResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON403 *TooManyResultsApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NonexistentTenantResponseJSONApplicationJSON
+	JSON404 *NonexistentTenantApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NonexistentTenantApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *QueryEntitiesPostResponse200Headers
 }
@@ -10656,72 +10538,72 @@ func (r QueryEntitiesPostResponse) GetApplicationldJSON200() *EntityArray {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON403() *TooManyResultsResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON403() *TooManyResultsApplicationJSON {
 	return r.JSON403
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON403() *TooManyResultsResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON403() *TooManyResultsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON404() *NonexistentTenantResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON404() *NonexistentTenantApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON404() *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON404() *NonexistentTenantApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r QueryEntitiesPostResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r QueryEntitiesPostResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r QueryEntitiesPostResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r QueryEntitiesPostResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10758,74 +10640,74 @@ type BatchUpdateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *BatchPartialResponseJSONApplicationJSON
+	JSON207 *BatchPartialApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *BatchPartialResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *BatchPartialApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r BatchUpdateResponse) GetJSON207() *BatchPartialResponseJSONApplicationJSON {
+func (r BatchUpdateResponse) GetJSON207() *BatchPartialApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r BatchUpdateResponse) GetApplicationldJSON207() *BatchPartialResponseJSON2ApplicationLdPlusJSON {
+func (r BatchUpdateResponse) GetApplicationldJSON207() *BatchPartialApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r BatchUpdateResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r BatchUpdateResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r BatchUpdateResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpdateResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r BatchUpdateResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r BatchUpdateResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r BatchUpdateResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpdateResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r BatchUpdateResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r BatchUpdateResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r BatchUpdateResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpdateResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r BatchUpdateResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r BatchUpdateResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r BatchUpdateResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpdateResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10866,25 +10748,25 @@ type BatchUpsertResponse struct {
 	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
 	ApplicationldJSON201 *EntityIdList
 	// JSON207 the response for an HTTP 207 `application/json` response
-	JSON207 *BatchPartialResponseJSONApplicationJSON
+	JSON207 *BatchPartialApplicationJSON
 	// ApplicationldJSON207 the response for an HTTP 207 `application/ld+json` response
-	ApplicationldJSON207 *BatchPartialResponseJSON2ApplicationLdPlusJSON
+	ApplicationldJSON207 *BatchPartialApplicationLdPlusJSON
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaTypeResponseJSONApplicationJSON
+	JSON415 *UnsupportedMediaTypeApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10898,52 +10780,52 @@ func (r BatchUpsertResponse) GetApplicationldJSON201() *EntityIdList {
 }
 
 // GetJSON207 returns the response for an HTTP 207 `application/json` response
-func (r BatchUpsertResponse) GetJSON207() *BatchPartialResponseJSONApplicationJSON {
+func (r BatchUpsertResponse) GetJSON207() *BatchPartialApplicationJSON {
 	return r.JSON207
 }
 
 // GetApplicationldJSON207 returns the response for an HTTP 207 `application/ld+json` response
-func (r BatchUpsertResponse) GetApplicationldJSON207() *BatchPartialResponseJSON2ApplicationLdPlusJSON {
+func (r BatchUpsertResponse) GetApplicationldJSON207() *BatchPartialApplicationLdPlusJSON {
 	return r.ApplicationldJSON207
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r BatchUpsertResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r BatchUpsertResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r BatchUpsertResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpsertResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r BatchUpsertResponse) GetJSON415() *UnsupportedMediaTypeResponseJSONApplicationJSON {
+func (r BatchUpsertResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r BatchUpsertResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpsertResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r BatchUpsertResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r BatchUpsertResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r BatchUpsertResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpsertResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r BatchUpsertResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r BatchUpsertResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r BatchUpsertResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r BatchUpsertResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -10989,25 +10871,25 @@ type RetrieveEntityTypesResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *EntityTypesResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NonexistentTenantResponseJSONApplicationJSON
+	JSON404 *NonexistentTenantApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NonexistentTenantApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RetrieveEntityTypesResponse200Headers
 }
@@ -11023,52 +10905,52 @@ func (r RetrieveEntityTypesResponse) GetApplicationldJSON200() *EntityTypesRespo
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetrieveEntityTypesResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r RetrieveEntityTypesResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetrieveEntityTypesResponse) GetJSON404() *NonexistentTenantResponseJSONApplicationJSON {
+func (r RetrieveEntityTypesResponse) GetJSON404() *NonexistentTenantApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON404() *NonexistentTenantResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON404() *NonexistentTenantApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r RetrieveEntityTypesResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r RetrieveEntityTypesResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetrieveEntityTypesResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r RetrieveEntityTypesResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r RetrieveEntityTypesResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r RetrieveEntityTypesResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -11114,25 +10996,25 @@ type RetrieveEntityTypeInfoResponse struct {
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
 	ApplicationldJSON200 *EntityTypeInfo
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestResponseJSONApplicationJSON
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequestResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFoundResponseJSONApplicationJSON
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFoundResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON406 the response for an HTTP 406 `application/json` response
-	JSON406 *NotAcceptableResponseJSONApplicationJSON
+	JSON406 *NotAcceptableApplicationJSON
 	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
-	ApplicationproblemJSON406 *NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
+	JSON500 *InternalErrorApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *LdContextNotAvailableResponseJSONApplicationJSON
+	JSON504 *LdContextNotAvailableApplicationJSON
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
-	ApplicationproblemJSON504 *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RetrieveEntityTypeInfoResponse200Headers
 }
@@ -11148,52 +11030,52 @@ func (r RetrieveEntityTypeInfoResponse) GetApplicationldJSON200() *EntityTypeInf
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetrieveEntityTypeInfoResponse) GetJSON400() *BadRequestResponseJSONApplicationJSON {
+func (r RetrieveEntityTypeInfoResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON400() *BadRequestResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetrieveEntityTypeInfoResponse) GetJSON404() *NotFoundResponseJSONApplicationJSON {
+func (r RetrieveEntityTypeInfoResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON404() *NotFoundResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
 // GetJSON406 returns the response for an HTTP 406 `application/json` response
-func (r RetrieveEntityTypeInfoResponse) GetJSON406() *NotAcceptableResponseJSONApplicationJSON {
+func (r RetrieveEntityTypeInfoResponse) GetJSON406() *NotAcceptableApplicationJSON {
 	return r.JSON406
 }
 
 // GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
-func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON406() *NotAcceptableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON406
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetrieveEntityTypeInfoResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+func (r RetrieveEntityTypeInfoResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r RetrieveEntityTypeInfoResponse) GetJSON504() *LdContextNotAvailableResponseJSONApplicationJSON {
+func (r RetrieveEntityTypeInfoResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
 	return r.JSON504
 }
 
 // GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
-func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON504() *LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON {
+func (r RetrieveEntityTypeInfoResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON504
 }
 
@@ -12125,70 +12007,70 @@ func ParseRetrieveAttributesResponse(rsp *http.Response) (*RetrieveAttributesRes
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSONApplicationJSON
+		var dest NonexistentTenantApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+		var dest NonexistentTenantApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12241,70 +12123,70 @@ func ParseRetrieveAttributeInfoResponse(rsp *http.Response) (*RetrieveAttributeI
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12364,84 +12246,84 @@ func ParseQueryEntitiesResponse(rsp *http.Response) (*QueryEntitiesResponse, err
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
-		var dest TooManyResultsResponseJSONApplicationJSON
+		var dest TooManyResultsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
-		var dest TooManyResultsResponseJSON2ApplicationProblemPlusJSON
+		var dest TooManyResultsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSONApplicationJSON
+		var dest NonexistentTenantApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+		var dest NonexistentTenantApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12490,70 +12372,70 @@ func ParseCreateEntityResponse(rsp *http.Response) (*CreateEntityResponse, error
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
-		var dest AlreadyExistsResponseJSONApplicationJSON
+		var dest AlreadyExistsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
-		var dest AlreadyExistsResponseJSON2ApplicationProblemPlusJSON
+		var dest AlreadyExistsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12595,56 +12477,56 @@ func ParseDeleteEntityResponse(rsp *http.Response) (*DeleteEntityResponse, error
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12691,70 +12573,70 @@ func ParseRetrieveEntityResponse(rsp *http.Response) (*RetrieveEntityResponse, e
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12796,70 +12678,70 @@ func ParseMergeEntityResponse(rsp *http.Response) (*MergeEntityResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12888,70 +12770,70 @@ func ParseReplaceEntityResponse(rsp *http.Response) (*ReplaceEntityResponse, err
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12980,84 +12862,84 @@ func ParseUpdateAttrsResponse(rsp *http.Response) (*UpdateAttrsResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest PartialUpdateResponseJSONApplicationJSON
+		var dest PartialUpdateApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest PartialUpdateResponseJSON2ApplicationLdPlusJSON
+		var dest PartialUpdateApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13086,84 +12968,84 @@ func ParseAppendAttrsResponse(rsp *http.Response) (*AppendAttrsResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest PartialUpdateResponseJSONApplicationJSON
+		var dest PartialUpdateApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest PartialUpdateResponseJSON2ApplicationLdPlusJSON
+		var dest PartialUpdateApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13192,56 +13074,56 @@ func ParseDeleteAttrResponse(rsp *http.Response) (*DeleteAttrResponse, error) {
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13270,70 +13152,70 @@ func ParsePartialAttrUpdateResponse(rsp *http.Response) (*PartialAttrUpdateRespo
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13362,70 +13244,70 @@ func ParseReplaceAttrResponse(rsp *http.Response) (*ReplaceAttrResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13465,70 +13347,70 @@ func ParseBatchCreateResponse(rsp *http.Response) (*BatchCreateResponse, error) 
 		response.ApplicationldJSON201 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSONApplicationJSON
+		var dest BatchPartialApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSON2ApplicationLdPlusJSON
+		var dest BatchPartialApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13557,70 +13439,70 @@ func ParseBatchDeleteResponse(rsp *http.Response) (*BatchDeleteResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSONApplicationJSON
+		var dest BatchPartialApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSON2ApplicationLdPlusJSON
+		var dest BatchPartialApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13649,70 +13531,70 @@ func ParseBatchMergeResponse(rsp *http.Response) (*BatchMergeResponse, error) {
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSONApplicationJSON
+		var dest BatchPartialApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSON2ApplicationLdPlusJSON
+		var dest BatchPartialApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13759,98 +13641,98 @@ func ParseQueryEntitiesPostResponse(rsp *http.Response) (*QueryEntitiesPostRespo
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
-		var dest TooManyResultsResponseJSONApplicationJSON
+		var dest TooManyResultsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
-		var dest TooManyResultsResponseJSON2ApplicationProblemPlusJSON
+		var dest TooManyResultsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSONApplicationJSON
+		var dest NonexistentTenantApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+		var dest NonexistentTenantApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13899,70 +13781,70 @@ func ParseBatchUpdateResponse(rsp *http.Response) (*BatchUpdateResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSONApplicationJSON
+		var dest BatchPartialApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSON2ApplicationLdPlusJSON
+		var dest BatchPartialApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14005,70 +13887,70 @@ func ParseBatchUpsertResponse(rsp *http.Response) (*BatchUpsertResponse, error) 
 		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSONApplicationJSON
+		var dest BatchPartialApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 207:
-		var dest BatchPartialResponseJSON2ApplicationLdPlusJSON
+		var dest BatchPartialApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationldJSON207 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSONApplicationJSON
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
-		var dest UnsupportedMediaTypeResponseJSON2ApplicationProblemPlusJSON
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14108,70 +13990,70 @@ func ParseRetrieveEntityTypesResponse(rsp *http.Response) (*RetrieveEntityTypesR
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSONApplicationJSON
+		var dest NonexistentTenantApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NonexistentTenantResponseJSON2ApplicationProblemPlusJSON
+		var dest NonexistentTenantApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14224,70 +14106,70 @@ func ParseRetrieveEntityTypeInfoResponse(rsp *http.Response) (*RetrieveEntityTyp
 		response.ApplicationldJSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSONApplicationJSON
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
-		var dest BadRequestResponseJSON2ApplicationProblemPlusJSON
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSONApplicationJSON
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
-		var dest NotFoundResponseJSON2ApplicationProblemPlusJSON
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSONApplicationJSON
+		var dest NotAcceptableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
-		var dest NotAcceptableResponseJSON2ApplicationProblemPlusJSON
+		var dest NotAcceptableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON406 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSONApplicationJSON
+		var dest LdContextNotAvailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON504 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
-		var dest LdContextNotAvailableResponseJSON2ApplicationProblemPlusJSON
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

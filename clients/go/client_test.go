@@ -25,7 +25,7 @@ func ptr[T any](v T) *T { return &v }
 func typeNames(t *testing.T, name string) client.EntityTypeNames {
 	t.Helper()
 	var n client.EntityTypeNames
-	if err := n.FromEntityTypeNames0(name); err != nil {
+	if err := n.FromEntityTypeName(name); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -149,7 +149,7 @@ func TestOperations(t *testing.T) {
 		near := &client.QueryEntitiesParams{
 			Type:        ptr("AirQualityObserved"),
 			Georel:      ptr("near;maxDistance==2000"),
-			Geometry:    ptr(client.QueryEntitiesParamsGeometryPoint),
+			Geometry:    ptr(client.GeoQueryGeometryTypePoint),
 			Coordinates: ptr("[-1.5500,47.2200]"),
 		}
 		r, err := c.QueryEntitiesWithResponse(ctx, near)

@@ -49,7 +49,7 @@ func TestContext(t *testing.T) {
 	if _, ok := long.JSON200.Get("https://opentid.org/ns/no2"); !ok {
 		t.Errorf("no expanded name without the @context: %s", long.Body)
 	}
-	typ, err := long.JSON200.Type.AsEntityTypeNames0()
+	typ, err := long.JSON200.Type.AsEntityTypeName()
 	if err != nil || typ != "https://opentid.org/ns/AirQualityObserved" {
 		t.Errorf("type without the @context: %q %v", typ, err)
 	}
@@ -58,7 +58,7 @@ func TestContext(t *testing.T) {
 	// then sends no Link header, which the server would refuse.
 	ld := station(t, "urn:ngsi-ld:AirQualityObserved:ld", 10, -1.55, 47.21)
 	var lc client.LdContext
-	if err := lc.FromLdContext0(testContextURL); err != nil {
+	if err := lc.FromLdContextURL(testContextURL); err != nil {
 		t.Fatal(err)
 	}
 	r, err = c.CreateEntityWithApplicationLdPlusJSONBodyWithResponse(ctx, nil,

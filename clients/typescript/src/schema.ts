@@ -405,11 +405,25 @@ export interface components {
          */
         RepresentationFormat: "normalized" | "concise" | "simplified" | "keyValues";
         /** @description One entity type name, or several for a multi-typed entity (clause 4.16). */
-        EntityTypeNames: string | string[];
+        EntityTypeNames: components["schemas"]["EntityTypeName"] | components["schemas"]["EntityTypeNameList"];
+        /** @description An entity type name. */
+        EntityTypeName: string;
+        /** @description The types of a multi-typed entity. */
+        EntityTypeNameList: components["schemas"]["EntityTypeName"][];
         /** @description One scope or several (clause 4.18), e.g. `/Paris/Arrondissement01`. */
-        Scope: string | string[];
+        Scope: components["schemas"]["ScopeValue"] | components["schemas"]["ScopeList"];
+        /** @description One scope. */
+        ScopeValue: string;
+        /** @description Several scopes. */
+        ScopeList: components["schemas"]["ScopeValue"][];
         /** @description A JSON-LD @context; a URL, an inline object, or an array of them. */
-        LdContext: string | Record<string, unknown> | unknown[];
+        LdContext: components["schemas"]["LdContextURL"] | components["schemas"]["LdContextObject"] | components["schemas"]["LdContextList"];
+        /** @description The URL of a JSON-LD @context document. */
+        LdContextURL: string;
+        /** @description An inline JSON-LD @context. */
+        LdContextObject: Record<string, never>;
+        /** @description Several @context URLs or inline contexts, applied in order. */
+        LdContextList: unknown[];
         /**
          * @description An NGSI-LD entity (clause 4.5). Apart from the members below, each member is an attribute
          *     keyed by its name. In the normalized representation an attribute is a
@@ -444,11 +458,20 @@ export interface components {
             [key: string]: unknown;
         };
         /** @description An entity to create; `id` and `type` are required. */
-        EntityCreate: components["schemas"]["Entity"] & Record<string, unknown>;
+        EntityCreate: components["schemas"]["Entity"] & {
+            /** Format: uri */
+            id: string;
+            type: components["schemas"]["EntityTypeNames"];
+        };
         /** @description The new content of an entity; `type` is required and `id`, if any, equals the path id. */
-        EntityReplace: components["schemas"]["Entity"] & Record<string, unknown>;
+        EntityReplace: components["schemas"]["Entity"] & {
+            type: components["schemas"]["EntityTypeNames"];
+        };
         /** @description An entity fragment for batch update and merge; `id` is required. */
-        EntityWithId: components["schemas"]["Entity"] & Record<string, unknown>;
+        EntityWithId: components["schemas"]["Entity"] & {
+            /** Format: uri */
+            id: string;
+        };
         /**
          * @description A set of attributes keyed by name, used by Append, Update and Merge. `id` and `type` are
          *     optional and, when present, equal those of the target entity.
@@ -574,7 +597,11 @@ export interface components {
             [key: string]: unknown;
         };
         /** @description A string, or several strings, in one language. */
-        LanguageMapValue: string | string[];
+        LanguageMapValue: components["schemas"]["LanguageString"] | components["schemas"]["LanguageStringList"];
+        /** @description A string in one language. */
+        LanguageString: string;
+        /** @description Several strings in one language. */
+        LanguageStringList: components["schemas"]["LanguageString"][];
         /** @description A ListProperty (clause 4.5.21) holds an ordered list of values. */
         ListProperty: {
             /** @enum {string} */
@@ -628,7 +655,11 @@ export interface components {
             [key: string]: unknown;
         };
         /** @description One vocabulary term or several. */
-        VocabValue: string | string[];
+        VocabValue: components["schemas"]["VocabTerm"] | components["schemas"]["VocabTermList"];
+        /** @description A vocabulary term. */
+        VocabTerm: string;
+        /** @description Several vocabulary terms. */
+        VocabTermList: components["schemas"]["VocabTerm"][];
         /** @description A ListRelationship (clause 4.5.22) points to an ordered list of entities. */
         ListRelationship: {
             /** @enum {string} */
@@ -686,13 +717,17 @@ export interface components {
         };
         /** @description A geo-query (clause 5.2.13). */
         GeoQuery: {
-            /** @enum {string} */
-            geometry: "Point" | "LineString" | "Polygon" | "MultiPoint" | "MultiLineString" | "MultiPolygon";
+            geometry: components["schemas"]["GeoQueryGeometryType"];
             /** @description GeoJSON coordinates, as a JSON array or as the text of one. */
             coordinates: unknown;
             georel: string;
             geoproperty?: string;
         };
+        /**
+         * @description The geometry types a geo-query takes (clause 4.10).
+         * @enum {string}
+         */
+        GeoQueryGeometryType: "Point" | "LineString" | "Polygon" | "MultiPoint" | "MultiLineString" | "MultiPolygon";
         /**
          * @description An entity as a GeoJSON Feature (clause 4.5.16): `geometry` is the value of the chosen
          *     GeoProperty (or null), `properties` holds the entity type and attributes.
@@ -1034,11 +1069,11 @@ export interface components {
          */
         Georel: string;
         /** @description The geometry type of the reference shape (clause 4.10). */
-        GeometryParam: "Point" | "LineString" | "Polygon" | "MultiPoint" | "MultiLineString" | "MultiPolygon";
+        GeometryParam: components["schemas"]["GeoQueryGeometryType"];
         /** @description The GeoJSON coordinates of the reference shape, as JSON text (WGS84 longitude, latitude). */
         Coordinates: string;
         /** @description The GeoProperty the geo-query applies to (default `location`). */
-        GeoProperty: string;
+        GeoPropertyParam: string;
         /**
          * @description With `Accept: application/geo+json`, the GeoProperty whose value is the geometry of each
          *     Feature (clause 4.5.16; default `location`).
@@ -1196,7 +1231,7 @@ export interface operations {
                 /** @description The GeoJSON coordinates of the reference shape, as JSON text (WGS84 longitude, latitude). */
                 coordinates?: components["parameters"]["Coordinates"];
                 /** @description The GeoProperty the geo-query applies to (default `location`). */
-                geoproperty?: components["parameters"]["GeoProperty"];
+                geoproperty?: components["parameters"]["GeoPropertyParam"];
                 /**
                  * @description With `Accept: application/geo+json`, the GeoProperty whose value is the geometry of each
                  *     Feature (clause 4.5.16; default `location`).

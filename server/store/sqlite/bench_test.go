@@ -136,6 +136,16 @@ var benchDB struct {
 func openBenchDB(b *testing.B) *Store {
 	b.Helper()
 	benchDB.once.Do(func() {
+		// OPENTID_BENCH_DB names a database file kept between runs: it is
+		// filled when missing, and reused as is otherwise.
+		if path := os.Getenv("OPENTID_BENCH_DB"); path != "" {
+			benchDB.path = path
+			if _, err := os.Stat(path); err == nil {
+				return
+			}
+			benchDB.err = fill(path, benchSize)
+			return
+		}
 		benchDB.dir, benchDB.err = os.MkdirTemp("", "opentid-bench-")
 		if benchDB.err != nil {
 			return
