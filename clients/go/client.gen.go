@@ -784,7 +784,7 @@ type LdContext struct {
 type LdContextList = []interface{}
 
 // LdContextObject An inline JSON-LD @context.
-type LdContextObject = map[string]interface{}
+type LdContextObject map[string]interface{}
 
 // LdContextURL The URL of a JSON-LD @context document.
 type LdContextURL = string

@@ -19,6 +19,7 @@ type Schemas = components["schemas"];
 
 /** An NGSI-LD entity in any representation: attributes are keyed by name. */
 export type Entity = Schemas["Entity"];
+export type EntityCreate = Schemas["EntityCreate"];
 export type EntityTypeNames = Schemas["EntityTypeNames"];
 export type Property = Schemas["Property"];
 export type Relationship = Schemas["Relationship"];

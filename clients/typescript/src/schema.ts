@@ -421,7 +421,9 @@ export interface components {
         /** @description The URL of a JSON-LD @context document. */
         LdContextURL: string;
         /** @description An inline JSON-LD @context. */
-        LdContextObject: Record<string, never>;
+        LdContextObject: {
+            [key: string]: unknown;
+        };
         /** @description Several @context URLs or inline contexts, applied in order. */
         LdContextList: unknown[];
         /**

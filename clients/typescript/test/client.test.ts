@@ -11,6 +11,7 @@ import {
   unwrap,
   ProblemError,
   type Entity,
+  type EntityCreate,
   type GeoProperty,
   type OpenTIDClient,
   type Property,
@@ -19,7 +20,7 @@ import { skipReason, startServer, testContextUrl, type RunningServer } from "./s
 
 const stationId = "urn:ngsi-ld:AirQualityObserved:nantes-01";
 
-function station(id: string, no2: number): Entity {
+function station(id: string, no2: number): EntityCreate {
   const no2Attr: Property = { type: "Property", value: no2, unitCode: "GQ", observedAt: "2026-03-01T10:00:00Z" };
   const location: GeoProperty = { type: "GeoProperty", value: { type: "Point", coordinates: [-1.5536, 47.2184] } };
   return { id, type: "AirQualityObserved", no2: no2Attr, location };
