@@ -67,9 +67,11 @@ type candidates struct {
 
 // plan is the translation of an EntityQuery.
 type plan struct {
-	none  bool // no entity can match
-	conds []part
-	f     *goFilter
+	none bool // no entity can match
+	// from is the FROM clause; key the column of creation order in it.
+	from, key string
+	conds     []part
+	f         *goFilter
 }
 
 func (p *plan) add(sql string, args ...any) { p.conds = append(p.conds, part{sql, args}) }
@@ -90,7 +92,7 @@ func (p *plan) where() (string, []any) {
 
 // plan translates q.
 func (r *reader) plan(q store.EntityQuery) (*plan, error) {
-	p := &plan{}
+	p := &plan{from: "entities e", key: "e.pk"}
 	tid := r.tid
 	p.add("e.tid = ?", tid)
 
@@ -169,7 +171,14 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 			driver = &drivers[i]
 		}
 	}
-	if driver != nil {
+	switch {
+	case driver == nil:
+	case driver.rank == rankTypes && len(driver.args) == 2:
+		// One type: its index rows, in pk order, drive a join, so that a
+		// page is read without collecting the whole type first.
+		p.from, p.key = "entity_types d CROSS JOIN entities e ON e.pk = d.pk", "d.pk"
+		p.add("d.tid = ? AND d.type = ?", driver.args...)
+	default:
 		p.add("e.pk IN ("+driver.sql+")", driver.args...)
 	}
 	if texpr != nil && !(driver != nil && driver.typed && typesExact) {
@@ -665,7 +674,7 @@ func (r *reader) run(q store.EntityQuery, p *plan, h int64) (store.QueryResult, 
 	var res store.QueryResult
 	cond, args := p.where()
 	if q.Count {
-		err := r.queryRow("SELECT count(*) FROM entities e WHERE "+cond, args...).Scan(&res.Total)
+		err := r.queryRow("SELECT count(*) FROM "+p.from+" WHERE "+cond, args...).Scan(&res.Total)
 		if err != nil {
 			return res, fmt.Errorf("sqlite: count: %w", err)
 		}
@@ -673,7 +682,7 @@ func (r *reader) run(q store.EntityQuery, p *plan, h int64) (store.QueryResult, 
 	if q.Limit == 0 {
 		return res, nil
 	}
-	order := "e.pk"
+	order := p.key
 	if len(q.OrderBy) > 0 {
 		var b strings.Builder
 		for i, t := range q.OrderBy {
@@ -684,10 +693,10 @@ func (r *reader) run(q store.EntityQuery, p *plan, h int64) (store.QueryResult, 
 			}
 			fmt.Fprintf(&b, "%s IS NULL, %s COLLATE opentid_value%s, ", key, key, dir)
 		}
-		b.WriteString("e.pk")
+		b.WriteString(p.key)
 		order = b.String()
 	}
-	rows, err := r.query("SELECT e.pk, e.id, e.data FROM entities e WHERE "+cond+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+	rows, err := r.query("SELECT e.pk, e.id, e.data FROM "+p.from+" WHERE "+cond+" ORDER BY "+order+" LIMIT ? OFFSET ?",
 		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return res, fmt.Errorf("sqlite: query: %w", err)
