@@ -17,6 +17,8 @@ func Cases() []Case {
 		contextCases(),
 		discoveryCases(),
 		queryCases(),
+		qCases(),
+		geoCases(),
 		errorCases(),
 		tenancyCases(),
 	)

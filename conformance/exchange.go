@@ -41,10 +41,14 @@ type Request struct {
 	Method string
 	// Path is relative to the base URL and already escaped, for example
 	// "/entities/urn:ngsi-ld:Sensor:1".
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
+	Path  string
+	Query url.Values
+	// RawQuery, when not empty, is sent as the query string exactly as
+	// written, instead of Query: it lets a case send characters that
+	// Query would percent-encode, such as the literal ';' of NGSI-LD.
+	RawQuery string
+	Header   http.Header
+	Body     []byte
 	// NoTenant sends no NGSILD-Tenant header even when the run has one.
 	NoTenant bool
 }
@@ -132,6 +136,9 @@ func (c *client) url(req *Request) string {
 	u.Path = strings.TrimSuffix(c.base.Path, "/") + req.Path
 	u.RawPath = strings.TrimSuffix(c.base.EscapedPath(), "/") + req.Path
 	u.RawQuery = req.Query.Encode()
+	if req.RawQuery != "" {
+		u.RawQuery = req.RawQuery
+	}
 	return u.String()
 }
 

@@ -26,7 +26,8 @@ func (s *Server) update(ctx context.Context, tenant string, fn func(store.Tx) er
 	if len(s.hooks) == 0 {
 		return s.store.Update(ctx, tenant, fn)
 	}
-	return s.store.Update(ctx, tenant, func(tx store.Tx) error {
+	changed := false
+	err := s.store.Update(ctx, tenant, func(tx store.Tx) error {
 		rec := &recordingTx{Tx: tx}
 		if err := fn(rec); err != nil {
 			return err
@@ -39,8 +40,15 @@ func (s *Server) update(ctx context.Context, tenant string, fn func(store.Tx) er
 				return err
 			}
 		}
+		changed = true
 		return nil
 	})
+	if err == nil && changed {
+		for _, fn := range s.committed {
+			fn()
+		}
+	}
+	return err
 }
 
 // recordingTx is a transaction that remembers what was written. The state

@@ -166,24 +166,36 @@ type geoQueryBody struct {
 
 // handleQueryPost: POST /entityOperations/query (clause 5.7.2, 6.23).
 func (s *Server) handleQueryPost(w http.ResponseWriter, r *http.Request) error {
-	rc, body, err := s.writeContext(r)
+	rc, in, _, err := s.queryFromBody(r)
 	if err != nil {
 		return err
+	}
+	return s.runQuery(w, r, rc, in)
+}
+
+// queryFromBody reads the Query body of a POST query: its filters, and
+// its projection and language, which become query parameters of r. It
+// returns the body as JSON too, for the members of other Query kinds.
+func (s *Server) queryFromBody(r *http.Request) (*reqContext, queryInput, []byte, error) {
+	var in queryInput
+	rc, body, err := s.writeContext(r)
+	if err != nil {
+		return nil, in, nil, err
 	}
 	var qb queryBody
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return err
+		return nil, in, nil, err
 	}
 	if err := json.Unmarshal(raw, &qb); err != nil {
-		return problemf(spec.ProblemBadRequestData, "malformed Query: %v", err)
+		return nil, in, nil, problemf(spec.ProblemBadRequestData, "malformed Query: %v", err)
 	}
 	if qb.Type != "Query" {
-		return problemf(spec.ProblemBadRequestData, `the body must be a Query ("type": "Query")`)
+		return nil, in, nil, problemf(spec.ProblemBadRequestData, `the body must be a Query ("type": "Query")`)
 	}
-	in := queryInput{attrs: qb.Attrs, q: qb.Q, scopeQ: qb.ScopeQ}
+	in = queryInput{attrs: qb.Attrs, q: qb.Q, scopeQ: qb.ScopeQ}
 	if err := selectorsInto(&in, qb.Entities); err != nil {
-		return err
+		return nil, in, nil, err
 	}
 	if g := qb.GeoQ; g != nil {
 		in.georel, in.geometry, in.geoproperty = g.Georel, g.Geometry, g.GeoProperty
@@ -207,7 +219,7 @@ func (s *Server) handleQueryPost(w http.ResponseWriter, r *http.Request) error {
 		params.Set("lang", qb.Lang)
 	}
 	r.URL.RawQuery = params.Encode()
-	return s.runQuery(w, r, rc, in)
+	return rc, in, raw, nil
 }
 
 // selectorsInto maps the entity selectors of a Query. Selectors are

@@ -38,6 +38,7 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { h.(*Server).Close() })
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	return &testServer{t: t, url: hs.URL + BasePath, root: hs.URL}

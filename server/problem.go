@@ -51,6 +51,8 @@ var sentinelProblems = []struct {
 	{ngsild.ErrAttrNotFound, spec.ProblemResourceNotFound, ""},
 	{store.ErrNotFound, spec.ProblemResourceNotFound, "the entity does not exist"},
 	{store.ErrTenantNotFound, spec.ProblemNonexistentTenant, "the tenant does not exist"},
+	{store.ErrInstanceNotFound, spec.ProblemResourceNotFound, "the attribute instance does not exist"},
+	{store.ErrTooManyPeriods, spec.ProblemTooManyResults, "the aggregation has too many periods"},
 	{jsonld.ErrContextNotAvailable, spec.ProblemLdContextNotAvailable, ""},
 	{jsonld.ErrInvalidContext, spec.ProblemBadRequestData, ""},
 }

@@ -56,6 +56,22 @@ func (s *Server) routes() http.Handler {
 		r.Get("/types/{type}", s.h(s.handleTypeInfo))
 		r.Get("/attributes", s.h(s.handleAttributes))
 		r.Get("/attributes/{attrId}", s.h(s.handleAttributeInfo))
+
+		r.Post("/temporal/entities", s.h(s.handleTemporalUpsert))
+		r.Get("/temporal/entities", s.h(s.handleTemporalQuery))
+		r.Get("/temporal/entities/{entityId}", s.h(s.handleTemporalRetrieve))
+		r.Delete("/temporal/entities/{entityId}", s.h(s.handleTemporalDelete))
+		r.Post("/temporal/entities/{entityId}/attrs", s.h(s.handleTemporalAddAttrs))
+		r.Delete("/temporal/entities/{entityId}/attrs/{attrId}", s.h(s.handleTemporalDeleteAttr))
+		r.Patch("/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", s.h(s.handleTemporalPatchInstance))
+		r.Delete("/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", s.h(s.handleTemporalDeleteInstance))
+		r.Post("/temporal/entityOperations/query", s.h(s.handleTemporalQueryPost))
+
+		r.Post("/subscriptions", s.h(s.handleCreateSubscription))
+		r.Get("/subscriptions", s.h(s.handleQuerySubscriptions))
+		r.Get("/subscriptions/{subscriptionId}", s.h(s.handleRetrieveSubscription))
+		r.Patch("/subscriptions/{subscriptionId}", s.h(s.handleUpdateSubscription))
+		r.Delete("/subscriptions/{subscriptionId}", s.h(s.handleDeleteSubscription))
 	})
 	return r
 }

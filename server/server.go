@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/opentid/opentid/server/jsonld"
 	"github.com/opentid/opentid/server/jsonld/ldloader"
+	"github.com/opentid/opentid/server/notify"
 	"github.com/opentid/opentid/server/store"
 )
 
@@ -49,6 +51,27 @@ type Config struct {
 	ContextLoader jsonld.Loader
 	// Now returns the current time (tests); default time.Now.
 	Now func() time.Time
+	// AllowPrivateEndpoints lets subscriptions notify loopback,
+	// link-local and private addresses (tests, closed networks); they
+	// are refused otherwise.
+	AllowPrivateEndpoints bool
+	// Notify tunes the delivery of notifications (timeouts, retries,
+	// queue bounds); the zero value has defaults.
+	Notify notify.Options
+	// TemporalLimit bounds the instances of one attribute in a temporal
+	// answer (default 1,000); a longer history is paged (Content-Range),
+	// and a larger lastN is refused with 403 TooManyResults.
+	TemporalLimit int
+	// Retention is how long attribute instances are kept, counted from
+	// their observedAt (else modifiedAt), in every tenant without an
+	// override; zero keeps them for ever.
+	Retention time.Duration
+	// TenantRetention overrides Retention per tenant ("" is the default
+	// tenant); a zero value keeps that tenant's history for ever.
+	TenantRetention map[string]time.Duration
+	// RetentionInterval is how often the background work applies the
+	// retention periods (default 1 h).
+	RetentionInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +93,12 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.TemporalLimit <= 0 {
+		c.TemporalLimit = 1000
+	}
+	if c.RetentionInterval <= 0 {
+		c.RetentionInterval = time.Hour
+	}
 	return c
 }
 
@@ -83,15 +112,36 @@ type Server struct {
 	handler   http.Handler
 	// hooks see every committed change (see changes.go).
 	hooks []changeHook
+	// committed run after the commit of a transaction with changes.
+	committed []func()
+	// notifier delivers notifications; Start runs it (handle_subscriptions.go).
+	notifier *notify.Notifier
+	runMu    sync.Mutex
+	running  chan struct{}
+	stop     context.CancelFunc
+	// background are the tasks Start runs beside the notifier, each until
+	// its context ends (retention: temporal_record.go).
+	background []func(context.Context)
 }
 
-// New builds the HTTP handler of the reference server on st.
+// New builds the HTTP handler of the reference server on st and starts
+// its background work (the delivery of notifications) for the life of the
+// process. The handler is a *Server: a caller that ends before the process
+// does calls its Close. Programs that manage the lifecycle use Open and
+// Start instead.
 func New(cfg Config, st store.Store, logger *slog.Logger) (http.Handler, error) {
 	s, err := newServer(cfg, st, logger)
 	if err != nil {
 		return nil, err
 	}
-	return s.handler, nil
+	s.Start(context.Background())
+	return s, nil
+}
+
+// Open builds the reference server on st without starting its background
+// work: call Start to deliver notifications, and Close to stop.
+func Open(cfg Config, st store.Store, logger *slog.Logger) (*Server, error) {
+	return newServer(cfg, st, logger)
 }
 
 func newServer(cfg Config, st store.Store, logger *slog.Logger) (*Server, error) {
@@ -121,6 +171,9 @@ func newServer(cfg Config, st store.Store, logger *slog.Logger) (*Server, error)
 		ld:        jsonld.NewProcessor(jsonld.Options{Loader: loader}),
 		validator: v,
 	}
+	s.newNotifier()
+	s.hooks = append(s.hooks, s.recordHistory)
+	s.background = append(s.background, s.runRetention)
 	s.handler = s.routes()
 	return s, nil
 }

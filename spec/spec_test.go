@@ -70,15 +70,19 @@ func TestOperations(t *testing.T) {
 	want := []string{
 		"DELETE /entities/{entityId} deleteEntity",
 		"DELETE /entities/{entityId}/attrs/{attrId} deleteAttr",
+		"DELETE /subscriptions/{subscriptionId} deleteSubscription",
 		"GET /attributes retrieveAttributes",
 		"GET /attributes/{attrId} retrieveAttributeInfo",
 		"GET /entities queryEntities",
 		"GET /entities/{entityId} retrieveEntity",
+		"GET /subscriptions querySubscriptions",
+		"GET /subscriptions/{subscriptionId} retrieveSubscription",
 		"GET /types retrieveEntityTypes",
 		"GET /types/{type} retrieveEntityTypeInfo",
 		"PATCH /entities/{entityId} mergeEntity",
 		"PATCH /entities/{entityId}/attrs updateAttrs",
 		"PATCH /entities/{entityId}/attrs/{attrId} partialAttrUpdate",
+		"PATCH /subscriptions/{subscriptionId} updateSubscription",
 		"POST /entities createEntity",
 		"POST /entities/{entityId}/attrs appendAttrs",
 		"POST /entityOperations/create batchCreate",
@@ -87,6 +91,7 @@ func TestOperations(t *testing.T) {
 		"POST /entityOperations/query queryEntitiesPost",
 		"POST /entityOperations/update batchUpdate",
 		"POST /entityOperations/upsert batchUpsert",
+		"POST /subscriptions createSubscription",
 		"PUT /entities/{entityId} replaceEntity",
 		"PUT /entities/{entityId}/attrs/{attrId} replaceAttr",
 	}
@@ -363,7 +368,7 @@ func TestRoutesOutsideTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"/healthz", "/ngsi-ld/v1/subscriptions"} {
+	for _, target := range []string{"/healthz", "/ngsi-ld/v1/csourceRegistrations"} {
 		r := httptest.NewRequest("GET", "http://broker.example"+target, nil)
 		if _, _, err := router.FindRoute(r); !errors.Is(err, routers.ErrPathNotFound) {
 			t.Errorf("FindRoute(%s) error = %v, want ErrPathNotFound", target, err)

@@ -32,6 +32,9 @@ type serveConfig struct {
 	contextFiles    string
 	offlineContexts bool
 	shutdownTimeout time.Duration
+	// allowPrivateEndpoints lets subscriptions notify loopback, link-local
+	// and private addresses.
+	allowPrivateEndpoints bool
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -60,6 +63,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.contextFiles, "context-file", env("OPENTID_CONTEXT_FILES", ""), "preloaded @context documents: URL=path[,URL=path...] (env OPENTID_CONTEXT_FILES)")
 	offline := strings.EqualFold(getenv("OPENTID_OFFLINE_CONTEXTS"), "true")
 	fs.BoolVar(&c.offlineContexts, "offline-contexts", offline, "never fetch an @context over the network (env OPENTID_OFFLINE_CONTEXTS)")
+	allowPrivate := strings.EqualFold(getenv("OPENTID_ALLOW_PRIVATE_ENDPOINTS"), "true")
+	fs.BoolVar(&c.allowPrivateEndpoints, "allow-private-endpoints", allowPrivate, "let subscriptions notify loopback, link-local and private addresses (env OPENTID_ALLOW_PRIVATE_ENDPOINTS)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,15 +120,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
-	h, err := server.New(server.Config{
-		MaxBatch:        c.maxBatch,
-		MaxLimit:        c.maxLimit,
-		ContextFiles:    files,
-		OfflineContexts: c.offlineContexts,
+	h, err := server.Open(server.Config{
+		MaxBatch:              c.maxBatch,
+		MaxLimit:              c.maxLimit,
+		ContextFiles:          files,
+		OfflineContexts:       c.offlineContexts,
+		AllowPrivateEndpoints: c.allowPrivateEndpoints,
 	}, st, logger)
 	if err != nil {
 		return err
 	}
+	// Background work (notification delivery) stops after the HTTP server,
+	// so that the changes of the last requests are delivered or stay
+	// queued in the database for the next start.
+	h.Start(context.WithoutCancel(ctx))
+	defer h.Close()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err

@@ -344,7 +344,7 @@ func killedBy(res *conformance.Result, req spec.ReqID) []string {
 }
 
 func TestMutants(t *testing.T) {
-	ms := mutants()
+	ms := slices.Concat(mutants(), queryMutants())
 	if len(ms) < 30 {
 		t.Errorf("only %d mutants; the suite is checked against at least 30", len(ms))
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // referenceClasses are the conformance classes the reference server claims.
-var referenceClasses = []string{spec.ClassCore, spec.ClassTenancy}
+var referenceClasses = []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy}
 
 // newReference starts the reference server on a fresh store and returns
 // its handler.

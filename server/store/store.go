@@ -43,6 +43,8 @@ type Store interface {
 	Update(ctx context.Context, tenant string, fn func(Tx) error) error
 	// Tenants lists the tenants that exist, DefaultTenant excluded, sorted.
 	Tenants(ctx context.Context) ([]string, error)
+	// Outbox holds the notifications to deliver (subscriptions.go).
+	Outbox
 	// Close releases the store's resources.
 	Close() error
 }
@@ -64,6 +66,10 @@ type Reader interface {
 	// Attributes describes the attribute names in use, sorted by name.
 	// With names non-empty, only those attributes are described.
 	Attributes(names []string) ([]AttributeStat, error)
+	// TemporalReader reads attribute histories (temporal.go).
+	TemporalReader
+	// SubscriptionReader reads subscriptions (subscriptions.go).
+	SubscriptionReader
 }
 
 // Tx is a read-write transaction.
@@ -74,6 +80,11 @@ type Tx interface {
 	Put(e *ngsild.Entity) error
 	// Delete removes the entity, or returns ErrNotFound.
 	Delete(id string) error
+	// TemporalWriter records attribute histories (temporal.go).
+	TemporalWriter
+	// SubscriptionTx writes subscriptions and queues notifications
+	// (subscriptions.go).
+	SubscriptionTx
 }
 
 // EntityQuery selects entities. Empty fields select everything; the

@@ -242,17 +242,28 @@ func BenchmarkQueryType(b *testing.B) {
 	benchQuery(b, store.EntityQuery{Types: []string{benchNS + "AirQualityObserved"}, Limit: 100}, 100, 100)
 }
 
-// BenchmarkDecode: decoding one stored bench entity, for comparison.
+// BenchmarkDecode: decoding one stored bench entity, with the store's
+// parser and with ngsild.UnmarshalEntity.
 func BenchmarkDecode(b *testing.B) {
 	data, err := ngsild.MarshalEntity(benchEntity(1))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := ngsild.UnmarshalEntity(data); err != nil {
-			b.Fatal(err)
-		}
+	for _, d := range []struct {
+		name string
+		fn   func([]byte) (*ngsild.Entity, error)
+	}{
+		{"store", func(data []byte) (*ngsild.Entity, error) { return decode("", data) }},
+		{"UnmarshalEntity", ngsild.UnmarshalEntity},
+	} {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := d.fn(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

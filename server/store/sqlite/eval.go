@@ -50,9 +50,9 @@ func (f *goFilter) entity(pk int64, data []byte) (*ngsild.Entity, error) {
 	if e := f.kept[pk]; e != nil {
 		return e, nil
 	}
-	e, err := ngsild.UnmarshalEntity(data)
+	e, err := decode("", data)
 	if err != nil {
-		return nil, fmt.Errorf("decode entity: %w", err)
+		return nil, err
 	}
 	f.lastPK, f.last = pk, e
 	return e, nil

@@ -307,7 +307,7 @@ func sortedNames[V any](m map[string]V) []string {
 const (
 	sqlTypeNo    = `SELECT tno FROM types WHERE tid = ? AND type = ?`
 	sqlAddTypeNo = `INSERT INTO types (tid, type) VALUES (?, ?) RETURNING tno`
-	sqlAddValues = `INSERT INTO attr_values (tid, name, tno, num, str, pk) SELECT ?1, v.value->>0, t.value, v.value->>1, v.value->>2, ?2 FROM json_each(?3) v, json_each(?4) t`
+	sqlAddValues = `INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) SELECT ?2, t.value, v.key, ?1, v.value->>0, v.value->>1, v.value->>2 FROM json_each(?3) v, json_each(?4) t`
 	sqlAddScopes = `INSERT OR IGNORE INTO entity_scopes (tid, scope, pk) SELECT ?1, value, ?2 FROM json_each(?3)`
 	sqlAddBox    = `INSERT INTO geo_boxes (pk) VALUES (?) RETURNING id`
 	sqlAddRTree  = `INSERT INTO geo_rtree (id, minx, maxx, miny, maxy, minz, maxz, pk, tid, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

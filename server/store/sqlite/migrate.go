@@ -83,6 +83,10 @@ CREATE INDEX entity_attrs_by_entity ON entity_attrs (pk);
 	// (see valueRows): one row per (value, entity type), so that "type and
 	// q" is one range of an index. num holds numbers, booleans (0, 1) and
 	// the instant of date-time strings (Unix seconds); str holds strings.
+	// The table is clustered by entity (replacement and deletion), its
+	// indexes are partial (a row is in the index of its kind) and it has
+	// no foreign key (a trigger removes the rows of a deleted entity): each
+	// makes it cheaper to write.
 	//
 	// geo_rtree holds the bounding box of every GeoProperty instance, once
 	// per entity type, with the type's tno as the third dimension: "type in
@@ -101,16 +105,20 @@ CREATE TABLE types (
 );
 
 CREATE TABLE attr_values (
+	pk   INTEGER NOT NULL,
+	tno  INTEGER NOT NULL,
+	seq  INTEGER NOT NULL, -- the value's rank in the entity
 	tid  INTEGER NOT NULL,
 	name TEXT NOT NULL,
-	tno  INTEGER NOT NULL,
 	num  REAL,
 	str  TEXT,
-	pk   INTEGER NOT NULL REFERENCES entities (pk) ON DELETE CASCADE
-);
-CREATE INDEX attr_values_by_num ON attr_values (tid, name, tno, num, pk);
-CREATE INDEX attr_values_by_str ON attr_values (tid, name, tno, str, pk);
-CREATE INDEX attr_values_by_entity ON attr_values (pk);
+	PRIMARY KEY (pk, tno, seq)
+) WITHOUT ROWID;
+CREATE INDEX attr_values_by_num ON attr_values (tid, name, tno, num) WHERE num IS NOT NULL;
+CREATE INDEX attr_values_by_str ON attr_values (tid, name, tno, str) WHERE str IS NOT NULL;
+CREATE TRIGGER entities_delete_values AFTER DELETE ON entities BEGIN
+	DELETE FROM attr_values WHERE pk = old.pk;
+END;
 
 CREATE VIRTUAL TABLE geo_rtree USING rtree (
 	id, minx, maxx, miny, maxy, minz, maxz,
@@ -134,6 +142,13 @@ CREATE TABLE entity_scopes (
 CREATE INDEX entity_scopes_by_entity ON entity_scopes (pk);
 `,
 	fn: reindexAll,
+}, {
+	// 3: subscriptions, their notification queues and dead letters
+	// (subscriptions.go).
+	sql: subscriptionsSchema,
+}, {
+	// 4: attribute histories and their daily rollup (temporal.go).
+	sql: sqlTemporalSchema,
 }}
 
 // migrate brings the schema of the database up to date, in one

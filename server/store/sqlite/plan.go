@@ -29,13 +29,22 @@ import (
 //     candidate's row and applies the query package's Match functions: the
 //     store's semantics are those functions', by construction. The
 //     function runs per candidate row, inside SQLite; a decoded entity that
-//     matches is kept for the result rows, so that it is decoded once.
+//     matches is kept for the result rows, so that it is decoded once
+//     (decode.go: decoding is most of the cost of a query).
 //   - orderBy sorts on the values the query package extracts (ValueAt),
 //     given to SQLite by opentid_sort and compared with CompareValues by
 //     the collation opentid_value; rows without a value come last; ties
 //     keep creation order (pk).
 //
 // Paging (LIMIT, OFFSET) and the count apply to the result of all that.
+//
+// Geo-queries: the R*Tree holds boxes that contain each geometry (the
+// great-circle arcs between its vertices included, for near); the query's
+// box contains every geometry that can match (for near, the point widened
+// by maxDistance on the smallest Earth radius, split at the antimeridian).
+// near with minDistance only, and disjoint, match geometries outside any
+// box: their candidates are every box of the GeoProperty (the entities
+// that have it, of the selected types), checked one by one.
 
 // Ranks of the drivers: the candidates of the highest rank drive.
 const (

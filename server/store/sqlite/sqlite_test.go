@@ -322,3 +322,50 @@ func TestIndexMaintenance(t *testing.T) {
 		}
 	}
 }
+
+// TestDecode checks the stored-entity parser against ngsild.UnmarshalEntity.
+func TestDecode(t *testing.T) {
+	now := time.Date(2024, 3, 1, 8, 0, 0, 123456789, time.FixedZone("", 3600))
+	odd := &ngsild.Entity{ID: "urn:x:\"quoted\"\u00e9\\", Types: []string{"T\u2028", "U"}, Scope: []string{"/a"},
+		Attrs: map[string][]*ngsild.Attribute{
+			"a": {{Type: ngsild.TypeProperty, Value: map[string]any{"k": []any{json.Number("-1.5e3"), nil, true, false, "\t\u00fc\U0001F600"}, "": map[string]any{}},
+				DatasetID: "urn:ds", ObservedAt: "2024-03-01T10:00:00+02:00", UnitCode: "CEL", ObjectType: []string{"O"},
+				Sub:       map[string]*ngsild.Attribute{"s": {Type: ngsild.TypeRelationship, Value: "urn:y", CreatedAt: now}},
+				CreatedAt: now, ModifiedAt: now}},
+			"b": {{Type: ngsild.TypeListProperty, Value: []any{}}},
+			"c": {{Type: ngsild.TypeProperty, Value: nil}},
+		},
+		CreatedAt: now, ModifiedAt: now}
+	es := []*ngsild.Entity{odd, {ID: "urn:empty"}}
+	for i := range 20 {
+		es = append(es, benchEntity(i))
+	}
+	for _, e := range es {
+		data, err := ngsild.MarshalEntity(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ngsild.UnmarshalEntity(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := decoder{b: data}
+		got, err := d.entity()
+		if err != nil {
+			t.Fatalf("decode %s: %v", data, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("decode %s (-UnmarshalEntity +decode):\n%s", data, diff)
+		}
+	}
+	// What the parser does not expect goes to UnmarshalEntity.
+	for _, data := range []string{`{"id":"x","extra":1}`, `{"ID":"x"}`, `{"id":"x"} `} {
+		e, err := decode("x", []byte(data))
+		if err != nil || e.ID != "x" {
+			t.Errorf("decode(%s) = %+v, %v", data, e, err)
+		}
+	}
+	if _, err := decode("x", []byte(`{"id":`)); err == nil {
+		t.Error("decode of truncated data: no error")
+	}
+}

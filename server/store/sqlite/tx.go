@@ -28,9 +28,9 @@ const (
 )
 
 var (
-	readStatements  = []string{sqlTenantID, sqlGet}
-	writeStatements = []string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
-		sqlTypeNo, sqlAddTypeNo, sqlAddValues, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes}
+	readStatements  = append([]string{sqlTenantID, sqlGet}, temporalReadStatements...)
+	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
+		sqlTypeNo, sqlAddTypeNo, sqlAddValues, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes}, temporalStatements()...)
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.
@@ -136,14 +136,6 @@ func (r *reader) Get(id string) (*ngsild.Entity, error) {
 	return decode(id, data)
 }
 
-func decode(id string, data []byte) (*ngsild.Entity, error) {
-	e, err := ngsild.UnmarshalEntity(data)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: decode entity %q: %w", id, err)
-	}
-	return e, nil
-}
-
 // writer implements store.Tx on the write transaction of an Update.
 type writer struct {
 	reader
@@ -161,12 +153,9 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
 	}
-	if w.tid == 0 {
-		// The tenant is created by its first write, in this transaction.
-		err := w.queryRow(`INSERT INTO tenants (name) VALUES (?) RETURNING tid`, w.tenant).Scan(&w.tid)
-		if err != nil {
-			return fmt.Errorf("sqlite: create tenant %q: %w", w.tenant, err)
-		}
+	// The tenant is created by its first write, in this transaction.
+	if err := w.ensureTenant(); err != nil {
+		return err
 	}
 	created, modified := e.CreatedAt.UnixMicro(), e.ModifiedAt.UnixMicro()
 

@@ -30,8 +30,10 @@ const (
 
 // --- literal and expression builders ---
 
-func num(x float64) query.Literal { return query.Literal{Kind: query.KindNumber, Num: x, Str: jsonText(x)} }
-func str(s string) query.Literal  { return query.Literal{Kind: query.KindString, Str: s} }
+func num(x float64) query.Literal {
+	return query.Literal{Kind: query.KindNumber, Num: x, Str: jsonText(x)}
+}
+func str(s string) query.Literal { return query.Literal{Kind: query.KindString, Str: s} }
 func boolean(b bool) query.Literal {
 	return query.Literal{Kind: query.KindBool, Bool: b, Str: jsonText(b)}
 }
@@ -71,7 +73,7 @@ func exists(p query.Path) *query.Comparison { return &query.Comparison{Path: p, 
 func and(xs ...query.Expr) query.Expr { return &query.And{Terms: xs} }
 func or(xs ...query.Expr) query.Expr  { return &query.Or{Terms: xs} }
 
-func tname(t string) query.TypeExpr           { return &query.TypeName{Type: t} }
+func tname(t string) query.TypeExpr            { return &query.TypeName{Type: t} }
 func tand(xs ...query.TypeExpr) query.TypeExpr { return &query.TypeAnd{Terms: xs} }
 func tor(xs ...query.TypeExpr) query.TypeExpr  { return &query.TypeOr{Terms: xs} }
 

@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Attributes", func(t *testing.T) { testAttributes(t, open(t)) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, open(t)) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open(t)) })
+	t.Run("Temporal", func(t *testing.T) { runTemporal(t, open) })
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
 }
 

@@ -1,0 +1,459 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store"
+)
+
+// subscriptionsSchema is the migration step of subscriptions and their
+// notification queues.
+//
+// subscriptions holds each subscription as a JSON blob with its delivery
+// status and the state of its queue: pending counts the rows of outbox
+// for it, due_at (Unix microseconds) is when the queue may next be
+// claimed (backoff, throttling), lease_token and lease_until hold the
+// current claim. subscriptions_due finds the claimable queues.
+//
+// subscription_gens counts the changes of each tenant's subscriptions,
+// so that caches know when to reload.
+//
+// outbox holds the queued notifications, in seq order per subscription;
+// dead_letters the ones given up. Both go with their subscription.
+const subscriptionsSchema = `
+CREATE TABLE subscriptions (
+	sk                INTEGER PRIMARY KEY,
+	tid               INTEGER NOT NULL REFERENCES tenants (tid),
+	id                TEXT NOT NULL,
+	data              BLOB NOT NULL,
+	times_sent        INTEGER NOT NULL DEFAULT 0,
+	times_failed      INTEGER NOT NULL DEFAULT 0,
+	last_notification INTEGER NOT NULL DEFAULT 0,
+	last_success      INTEGER NOT NULL DEFAULT 0,
+	last_failure      INTEGER NOT NULL DEFAULT 0,
+	last_error        TEXT NOT NULL DEFAULT '',
+	dead_lettered     INTEGER NOT NULL DEFAULT 0,
+	pending           INTEGER NOT NULL DEFAULT 0,
+	attempts          INTEGER NOT NULL DEFAULT 0,
+	due_at            INTEGER NOT NULL DEFAULT 0,
+	lease_token       INTEGER NOT NULL DEFAULT 0,
+	lease_until       INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (tid, id)
+);
+CREATE INDEX subscriptions_due ON subscriptions (due_at) WHERE pending > 0;
+
+CREATE TABLE subscription_gens (
+	tid INTEGER PRIMARY KEY REFERENCES tenants (tid),
+	gen INTEGER NOT NULL
+);
+
+CREATE TABLE outbox (
+	seq       INTEGER PRIMARY KEY,
+	sk        INTEGER NOT NULL REFERENCES subscriptions (sk) ON DELETE CASCADE,
+	data      BLOB NOT NULL,
+	queued_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_queue ON outbox (sk, seq);
+
+CREATE TABLE dead_letters (
+	seq       INTEGER PRIMARY KEY,
+	sk        INTEGER NOT NULL REFERENCES subscriptions (sk) ON DELETE CASCADE,
+	data      BLOB NOT NULL,
+	queued_at INTEGER NOT NULL,
+	failed_at INTEGER NOT NULL,
+	reason    TEXT NOT NULL
+);
+CREATE INDEX dead_letters_by_queue ON dead_letters (sk, seq);
+`
+
+const subColumns = `data, times_sent, times_failed, last_notification, last_success, last_failure, last_error, dead_lettered, pending`
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSubscription(row rowScanner, extra ...any) (store.StoredSubscription, error) {
+	var data []byte
+	var st ngsild.SubscriptionStatus
+	var ln, ls, lf int64
+	dest := append([]any{&data, &st.TimesSent, &st.TimesFailed, &ln, &ls, &lf, &st.LastError, &st.DeadLettered, &st.Pending}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return store.StoredSubscription{}, err
+	}
+	st.LastNotification, st.LastSuccess, st.LastFailure = fromMicros(ln), fromMicros(ls), fromMicros(lf)
+	sub, err := ngsild.UnmarshalSubscription(data)
+	if err != nil {
+		return store.StoredSubscription{}, fmt.Errorf("sqlite: decode subscription: %w", err)
+	}
+	return store.StoredSubscription{Sub: sub, Status: st}, nil
+}
+
+// GetSubscription returns a subscription of the tenant.
+func (r *reader) GetSubscription(id string) (*ngsild.Subscription, ngsild.SubscriptionStatus, error) {
+	s, err := scanSubscription(r.queryRow(`SELECT `+subColumns+` FROM subscriptions WHERE tid = ? AND id = ?`, r.tid, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ngsild.SubscriptionStatus{}, fmt.Errorf("sqlite: subscription %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, ngsild.SubscriptionStatus{}, fmt.Errorf("sqlite: subscription %q: %w", id, err)
+	}
+	return s.Sub, s.Status, nil
+}
+
+// ListSubscriptions pages the subscriptions of the tenant.
+func (r *reader) ListSubscriptions(limit, offset int) ([]store.StoredSubscription, int, error) {
+	var total int
+	if err := r.queryRow(`SELECT count(*) FROM subscriptions WHERE tid = ?`, r.tid).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: count subscriptions: %w", err)
+	}
+	if limit == 0 || total == 0 {
+		return nil, total, nil
+	}
+	rows, err := r.query(`SELECT `+subColumns+` FROM subscriptions WHERE tid = ? ORDER BY sk LIMIT ? OFFSET ?`, r.tid, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: list subscriptions: %w", err)
+	}
+	var out []store.StoredSubscription
+	err = scanRows(rows, func(rs *sql.Rows) error {
+		s, err := scanSubscription(rs)
+		out = append(out, s)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: list subscriptions: %w", err)
+	}
+	return out, total, nil
+}
+
+// SubscriptionGeneration returns the change counter of the tenant's
+// subscriptions.
+func (r *reader) SubscriptionGeneration() (int64, error) {
+	var gen int64
+	err := r.queryRow(`SELECT gen FROM subscription_gens WHERE tid = ?`, r.tid).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: subscription generation: %w", err)
+	}
+	return gen, nil
+}
+
+// ensureTenant creates the writer's tenant when it does not exist yet.
+func (w *writer) ensureTenant() error {
+	if w.tid != 0 {
+		return nil
+	}
+	err := w.queryRow(`INSERT INTO tenants (name) VALUES (?) RETURNING tid`, w.tenant).Scan(&w.tid)
+	if err != nil {
+		return fmt.Errorf("sqlite: create tenant %q: %w", w.tenant, err)
+	}
+	return nil
+}
+
+func (w *writer) bumpGeneration() error {
+	_, err := w.exec(`INSERT INTO subscription_gens (tid, gen) VALUES (?, 1) ON CONFLICT (tid) DO UPDATE SET gen = gen + 1`, w.tid)
+	return err
+}
+
+// PutSubscription creates or replaces a subscription's definition.
+func (w *writer) PutSubscription(s *ngsild.Subscription) error {
+	if s == nil || s.ID == "" {
+		return errors.New("sqlite: put subscription: no id")
+	}
+	data, err := ngsild.MarshalSubscription(s)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode subscription %q: %w", s.ID, err)
+	}
+	if err := w.ensureTenant(); err != nil {
+		return err
+	}
+	_, err = w.exec(`INSERT INTO subscriptions (tid, id, data) VALUES (?, ?, ?) ON CONFLICT (tid, id) DO UPDATE SET data = excluded.data`, w.tid, s.ID, data)
+	if err != nil {
+		return fmt.Errorf("sqlite: put subscription %q: %w", s.ID, err)
+	}
+	if err := w.bumpGeneration(); err != nil {
+		return fmt.Errorf("sqlite: put subscription %q: %w", s.ID, err)
+	}
+	return nil
+}
+
+// DeleteSubscription removes a subscription with its queues.
+func (w *writer) DeleteSubscription(id string) error {
+	res, err := w.exec(`DELETE FROM subscriptions WHERE tid = ? AND id = ?`, w.tid, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete subscription %q: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return fmt.Errorf("sqlite: delete subscription %q: %w", id, err)
+		}
+		return fmt.Errorf("sqlite: subscription %q: %w", id, store.ErrNotFound)
+	}
+	if err := w.bumpGeneration(); err != nil {
+		return fmt.Errorf("sqlite: delete subscription %q: %w", id, err)
+	}
+	return nil
+}
+
+// Enqueue appends a notification to a subscription's queue.
+func (w *writer) Enqueue(subID string, data []byte, maxPending int) error {
+	var sk, pending int64
+	err := w.queryRow(`SELECT sk, pending FROM subscriptions WHERE tid = ? AND id = ?`, w.tid, subID).Scan(&sk, &pending)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: subscription %q: %w", subID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
+	}
+	now := time.Now().UnixMicro()
+	if _, err := w.exec(`INSERT INTO outbox (sk, data, queued_at) VALUES (?, ?, ?)`, sk, data, now); err != nil {
+		return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
+	}
+	pending++
+	var dropped int64
+	if maxPending > 0 && pending > int64(maxPending) {
+		over := pending - int64(maxPending)
+		if _, err := w.exec(`INSERT INTO dead_letters (seq, sk, data, queued_at, failed_at, reason)
+			SELECT seq, sk, data, queued_at, ?, 'queue full' FROM outbox WHERE sk = ? ORDER BY seq LIMIT ?`, now, sk, over); err != nil {
+			return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
+		}
+		res, err := w.exec(`DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sk = ? ORDER BY seq LIMIT ?)`, sk, over)
+		if err != nil {
+			return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
+		}
+		dropped, _ = res.RowsAffected()
+	}
+	_, err = w.exec(`UPDATE subscriptions SET pending = pending + 1 - ?1, dead_lettered = dead_lettered + ?1 WHERE sk = ?2`, dropped, sk)
+	if err != nil {
+		return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
+	}
+	return nil
+}
+
+// outboxTx runs fn in a write transaction outside any tenant.
+func (s *Store) outboxTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Claim leases due queues.
+func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, maxQueues, maxItems int) ([]store.Delivery, error) {
+	var out []store.Delivery
+	err := s.outboxTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		nowUS := now.UnixMicro()
+		rows, err := tx.QueryContext(ctx, `SELECT s.sk, t.name, s.attempts, s.last_notification, s.data
+			FROM subscriptions s JOIN tenants t ON t.tid = s.tid
+			WHERE s.pending > 0 AND s.due_at <= ?1 AND s.lease_until <= ?1
+			ORDER BY s.due_at LIMIT ?2`, nowUS, maxQueues)
+		if err != nil {
+			return err
+		}
+		err = scanRows(rows, func(rs *sql.Rows) error {
+			var d store.Delivery
+			var sk, ln int64
+			var data []byte
+			if err := rs.Scan(&sk, &d.Tenant, &d.Attempts, &ln, &data); err != nil {
+				return err
+			}
+			var err error
+			if d.Sub, err = ngsild.UnmarshalSubscription(data); err != nil {
+				return fmt.Errorf("decode subscription: %w", err)
+			}
+			d.LastNotification = fromMicros(ln)
+			d.Lease = store.Lease{Queue: sk, Token: rand.Int64N(1<<62) + 1}
+			out = append(out, d)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		until := now.Add(lease).UnixMicro()
+		for i := range out {
+			d := &out[i]
+			if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET lease_token = ?, lease_until = ? WHERE sk = ?`, d.Lease.Token, until, d.Lease.Queue); err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT seq, data, queued_at FROM outbox WHERE sk = ? ORDER BY seq LIMIT ?`, d.Lease.Queue, maxItems)
+			if err != nil {
+				return err
+			}
+			err = scanRows(rows, func(rs *sql.Rows) error {
+				var it store.OutboxItem
+				var q int64
+				if err := rs.Scan(&it.Seq, &it.Data, &q); err != nil {
+					return err
+				}
+				it.QueuedAt = fromMicros(q)
+				d.Items = append(d.Items, it)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim (%s): %w", owner, err)
+	}
+	return out, nil
+}
+
+// Complete records delivery outcomes.
+func (s *Store) Complete(ctx context.Context, results []store.DeliveryResult) error {
+	var lost int
+	err := s.outboxTx(ctx, func(tx *sql.Tx) error {
+		lost = 0
+		for _, r := range results {
+			var token int64
+			err := tx.QueryRowContext(ctx, `SELECT lease_token FROM subscriptions WHERE sk = ?`, r.Lease.Queue).Scan(&token)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && token != r.Lease.Token) {
+				lost++ // deleted meanwhile, or claimed again after the lease expired
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			at := micros(r.At)
+			delivered, err := removeItems(ctx, tx, r.Lease.Queue, r.Delivered, "", 0)
+			if err != nil {
+				return err
+			}
+			given, err := removeItems(ctx, tx, r.Lease.Queue, r.GiveUp, r.Error, at)
+			if err != nil {
+				return err
+			}
+			attempted := r.Sent > 0 || r.Failed
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET
+				pending = pending - ?2 - ?3,
+				times_sent = times_sent + ?4,
+				times_failed = times_failed + ?5,
+				last_notification = CASE WHEN ?6 THEN ?7 ELSE last_notification END,
+				last_success = CASE WHEN ?4 > 0 THEN ?7 ELSE last_success END,
+				last_failure = CASE WHEN ?5 > 0 THEN ?7 ELSE last_failure END,
+				last_error = CASE WHEN ?5 > 0 THEN ?8 ELSE last_error END,
+				attempts = CASE WHEN ?5 > 0 AND ?3 = 0 THEN attempts + 1 ELSE 0 END,
+				dead_lettered = dead_lettered + ?3,
+				due_at = ?9, lease_token = 0, lease_until = 0
+				WHERE sk = ?1`,
+				r.Lease.Queue, delivered, given, r.Sent, boolInt(r.Failed), attempted, at, r.Error, micros(r.NotBefore))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: complete deliveries: %w", err)
+	}
+	if lost > 0 {
+		return fmt.Errorf("sqlite: %d deliveries: %w", lost, store.ErrLeaseLost)
+	}
+	return nil
+}
+
+// removeItems deletes items of a queue; with reason set it moves them to
+// the dead letters. It returns how many were removed.
+func removeItems(ctx context.Context, tx *sql.Tx, sk int64, seqs []int64, reason string, at int64) (int64, error) {
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return 0, err
+	}
+	if at != 0 {
+		if reason == "" {
+			reason = "given up"
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (seq, sk, data, queued_at, failed_at, reason)
+			SELECT seq, sk, data, queued_at, ?, ? FROM outbox WHERE sk = ? AND seq IN (SELECT value FROM json_each(?))`, at, reason, sk, string(list))
+		if err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE sk = ? AND seq IN (SELECT value FROM json_each(?))`, sk, string(list))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// NextDue returns when the next queue becomes claimable.
+func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+	var v sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT min(max(due_at, lease_until)) FROM subscriptions WHERE pending > 0`).Scan(&v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: next due: %w", err)
+	}
+	if !v.Valid {
+		return time.Time{}, nil
+	}
+	if v.Int64 == 0 {
+		return time.UnixMicro(1).UTC(), nil
+	}
+	return fromMicros(v.Int64), nil
+}
+
+// DeadLetters lists a subscription's dead letters.
+func (s *Store) DeadLetters(ctx context.Context, tenant, subID string, limit int) ([]store.DeadLetter, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.seq, d.data, d.queued_at, d.failed_at, d.reason
+		FROM dead_letters d JOIN subscriptions s ON s.sk = d.sk JOIN tenants t ON t.tid = s.tid
+		WHERE t.name = ? AND s.id = ? ORDER BY d.seq LIMIT ?`, tenant, subID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: dead letters: %w", err)
+	}
+	var out []store.DeadLetter
+	err = scanRows(rows, func(rs *sql.Rows) error {
+		var d store.DeadLetter
+		var q, f int64
+		if err := rs.Scan(&d.Seq, &d.Data, &q, &f, &d.Reason); err != nil {
+			return err
+		}
+		d.QueuedAt, d.At = fromMicros(q), fromMicros(f)
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: dead letters: %w", err)
+	}
+	return out, nil
+}

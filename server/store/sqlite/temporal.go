@@ -1,0 +1,525 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store"
+)
+
+// sqlTemporalSchema is the migration step of the attribute histories.
+//
+// hist_entities gives each entity with a history a small key (hid) and
+// keeps its types. hist_series is one attribute instance series of an
+// entity: one attribute name and datasetId. hist_instances holds the
+// instances, keyed by series and time (observedAt, else modifiedAt, in
+// Unix microseconds) then instance number: the range of one series over a
+// time interval is one range of the primary key, and the table has no
+// other index.
+//
+// An instance that is a plain numeric Property (no sub-attribute, the
+// unitCode of its series, a number whose text is Go's shortest form and
+// an observedAt that the stored time reproduces) is compact: data is
+// NULL and the row is rebuilt from its columns. Other instances keep
+// their attribute as JSON in data. num holds the numeric value of every
+// instance that has one (numbers; booleans as 0 and 1), for aggregation.
+//
+// hist_daily is a rollup of each series per UTC day, maintained on every
+// write: count of instances, count, sum, sum of squares, min and max of
+// the numeric values. Aggregations over whole days read it instead of the
+// instances. hist_counter numbers the instances.
+const sqlTemporalSchema = `
+CREATE TABLE hist_entities (
+	hid   INTEGER PRIMARY KEY,
+	tid   INTEGER NOT NULL REFERENCES tenants (tid),
+	id    TEXT NOT NULL,
+	types TEXT NOT NULL,
+	UNIQUE (tid, id)
+);
+CREATE TABLE hist_series (
+	sid     INTEGER PRIMARY KEY,
+	hid     INTEGER NOT NULL REFERENCES hist_entities (hid) ON DELETE CASCADE,
+	name    TEXT NOT NULL,
+	dataset TEXT NOT NULL,
+	type    TEXT NOT NULL,
+	unit    TEXT NOT NULL,
+	UNIQUE (hid, name, dataset)
+);
+CREATE TABLE hist_instances (
+	sid      INTEGER NOT NULL REFERENCES hist_series (sid) ON DELETE CASCADE,
+	ts       INTEGER NOT NULL,
+	iid      INTEGER NOT NULL,
+	created  INTEGER NOT NULL,
+	modified INTEGER,
+	observed INTEGER NOT NULL,
+	num      REAL,
+	data     BLOB,
+	PRIMARY KEY (sid, ts, iid)
+) WITHOUT ROWID;
+CREATE TABLE hist_daily (
+	sid    INTEGER NOT NULL REFERENCES hist_series (sid) ON DELETE CASCADE,
+	day    INTEGER NOT NULL,
+	cnt    INTEGER NOT NULL,
+	n      INTEGER NOT NULL,
+	vsum   REAL NOT NULL,
+	vsumsq REAL NOT NULL,
+	vmin   REAL,
+	vmax   REAL,
+	PRIMARY KEY (sid, day)
+) WITHOUT ROWID;
+CREATE TABLE hist_counter (next INTEGER NOT NULL);
+INSERT INTO hist_counter (next) VALUES (1);
+`
+
+// instanceIDPrefix starts every instanceId; the instance number follows.
+const instanceIDPrefix = "urn:ngsi-ld:instance:"
+
+const dayMicros = int64(24 * time.Hour / time.Microsecond)
+
+// Statements of the temporal write path.
+const (
+	sqlHistEntity    = `SELECT hid, types FROM hist_entities WHERE tid = ? AND id = ?`
+	sqlHistAddEntity = `INSERT INTO hist_entities (tid, id, types) VALUES (?, ?, ?)`
+	sqlHistSetTypes  = `UPDATE hist_entities SET types = ? WHERE hid = ?`
+	sqlHistSeries    = `SELECT sid, type, unit FROM hist_series WHERE hid = ? AND name = ? AND dataset = ?`
+	sqlHistAddSeries = `INSERT INTO hist_series (hid, name, dataset, type, unit) VALUES (?, ?, ?, ?, ?)`
+	sqlHistSetType   = `UPDATE hist_series SET type = ? WHERE sid = ?`
+	sqlHistCounter   = `UPDATE hist_counter SET next = next + ? RETURNING next`
+	sqlHistInsert    = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlHistRollup    = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?6)
+ON CONFLICT (sid, day) DO UPDATE SET cnt = cnt + 1, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
+	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
+	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`
+	sqlHistRecomputeDel = `DELETE FROM hist_daily WHERE sid = ? AND day = ?`
+	sqlHistRecompute    = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_instances WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3 HAVING count(*) > 0`
+)
+
+var temporalWriteStatements = []string{sqlHistEntity, sqlHistAddEntity, sqlHistSetTypes, sqlHistSeries, sqlHistAddSeries, sqlHistSetType,
+	sqlHistCounter, sqlHistInsert, sqlHistRollup, sqlHistRecomputeDel, sqlHistRecompute}
+
+// series is one row of hist_series.
+type series struct {
+	sid           int64
+	name, dataset string
+	typ, unit     string
+}
+
+// histEntity returns the hid and types of entity id's history, hid 0 when
+// it has none.
+func (r *reader) histEntity(id string) (int64, []string, error) {
+	var hid int64
+	var raw string
+	err := r.queryRow(sqlHistEntity, r.tid, id).Scan(&hid, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+	}
+	var types []string
+	if err := json.Unmarshal([]byte(raw), &types); err != nil {
+		return 0, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+	}
+	return hid, types, nil
+}
+
+// AddInstances records instances of the attributes of entity id.
+func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngsild.Attribute) error {
+	if id == "" {
+		return errors.New("sqlite: add instances: entity without id")
+	}
+	if err := w.ensureTenant(); err != nil {
+		return err
+	}
+	hid, known, err := w.histEntity(id)
+	if err != nil {
+		return err
+	}
+	merged := slices.Clone(known)
+	merged = append(merged, types...)
+	slices.Sort(merged)
+	merged = slices.Compact(merged)
+	rawTypes, _ := json.Marshal(merged)
+	switch {
+	case hid == 0:
+		res, err := w.exec(sqlHistAddEntity, w.tid, id, string(rawTypes))
+		if err == nil {
+			hid, err = res.LastInsertId()
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: history of %q: %w", id, err)
+		}
+	case !slices.Equal(merged, known):
+		if _, err := w.exec(sqlHistSetTypes, string(rawTypes), hid); err != nil {
+			return fmt.Errorf("sqlite: history of %q: %w", id, err)
+		}
+	}
+	total := 0
+	for _, list := range attrs {
+		total += len(list)
+	}
+	if total == 0 {
+		return nil
+	}
+	var next int64
+	if err := w.queryRow(sqlHistCounter, total).Scan(&next); err != nil {
+		return fmt.Errorf("sqlite: number instances: %w", err)
+	}
+	iid := next - int64(total)
+	for _, name := range sortedNames(attrs) {
+		for _, a := range attrs[name] {
+			if a == nil {
+				continue
+			}
+			s, err := w.seriesFor(hid, name, a)
+			if err != nil {
+				return fmt.Errorf("sqlite: history of %q: %w", id, err)
+			}
+			if err := w.insertInstance(s, iid, a, a.CreatedAt, a.ModifiedAt); err != nil {
+				return fmt.Errorf("sqlite: history of %q: %w", id, err)
+			}
+			iid++
+		}
+	}
+	return nil
+}
+
+// seriesFor returns the series of attribute name with a's datasetId,
+// creating it, and records a's type as the series' latest.
+func (w *writer) seriesFor(hid int64, name string, a *ngsild.Attribute) (series, error) {
+	s := series{name: name, dataset: a.DatasetID}
+	err := w.queryRow(sqlHistSeries, hid, name, a.DatasetID).Scan(&s.sid, &s.typ, &s.unit)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		s.typ, s.unit = a.Type, a.UnitCode
+		res, err := w.exec(sqlHistAddSeries, hid, name, a.DatasetID, s.typ, s.unit)
+		if err == nil {
+			s.sid, err = res.LastInsertId()
+		}
+		return s, err
+	case err != nil:
+		return s, err
+	}
+	if s.typ != a.Type {
+		s.typ = a.Type
+		if _, err := w.exec(sqlHistSetType, a.Type, s.sid); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// insertInstance writes one instance row and adds it to the daily rollup.
+func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
+	row, err := encodeInstance(s, a)
+	if err != nil {
+		return err
+	}
+	var mod any
+	if !modified.IsZero() && !modified.Equal(created) {
+		mod = modified.UnixMicro()
+	}
+	if row.ts == 0 && a.ObservedAt == "" {
+		row.ts = modified.UnixMicro()
+	}
+	if _, err := w.exec(sqlHistInsert, s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, row.data); err != nil {
+		return err
+	}
+	var n int
+	var sum, sumsq float64
+	if row.num != nil {
+		n, sum, sumsq = 1, *row.num, *row.num**row.num
+	}
+	_, err = w.exec(sqlHistRollup, s.sid, floorDay(row.ts), n, sum, sumsq, row.num)
+	return err
+}
+
+// instanceRow is the encoded form of an instance.
+type instanceRow struct {
+	ts       int64
+	observed int
+	num      *float64
+	data     []byte // nil for a compact instance
+}
+
+func encodeInstance(s series, a *ngsild.Attribute) (instanceRow, error) {
+	var row instanceRow
+	if a.ObservedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, a.ObservedAt)
+		if err != nil {
+			return row, fmt.Errorf("observedAt %q: %w", a.ObservedAt, err)
+		}
+		row.ts, row.observed = t.UnixMicro(), 1
+	}
+	text, isNumber := numberText(a.Value)
+	if isNumber {
+		if f, err := strconv.ParseFloat(text, 64); err == nil && !math.IsInf(f, 0) {
+			row.num = &f
+		}
+	} else if b, ok := a.Value.(bool); ok {
+		f := 0.0
+		if b {
+			f = 1
+		}
+		row.num = &f
+	}
+	compact := a.Type == ngsild.TypeProperty && row.num != nil && isNumber &&
+		strconv.FormatFloat(*row.num, 'f', -1, 64) == text &&
+		len(a.Sub) == 0 && len(a.ObjectType) == 0 && a.UnitCode == s.unit &&
+		(a.ObservedAt == "" || formatTime(row.ts) == a.ObservedAt)
+	if compact {
+		return row, nil
+	}
+	c := *a
+	c.DatasetID, c.CreatedAt, c.ModifiedAt = "", time.Time{}, time.Time{}
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return row, err
+	}
+	row.data = data
+	return row, nil
+}
+
+// numberText returns the JSON text of a numeric value.
+func numberText(v any) (string, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		return n.String(), true
+	case float64:
+		return strconv.FormatFloat(n, 'f', -1, 64), true
+	case int:
+		return strconv.Itoa(n), true
+	case int64:
+		return strconv.FormatInt(n, 10), true
+	}
+	return "", false
+}
+
+// formatTime writes Unix microseconds as an RFC 3339 UTC date-time with
+// the fewest fractional digits (at least milliseconds).
+func formatTime(us int64) string {
+	t := time.UnixMicro(us).UTC()
+	s := t.Format("2006-01-02T15:04:05.000000")
+	s = strings.TrimRight(s, "0")
+	if i := strings.IndexByte(s, '.'); len(s)-i-1 < 3 {
+		s += strings.Repeat("0", 3-(len(s)-i-1))
+	}
+	return s + "Z"
+}
+
+func floorDay(us int64) int64 {
+	d := us / dayMicros
+	if us%dayMicros < 0 {
+		d--
+	}
+	return d * dayMicros
+}
+
+// recomputeDay rebuilds the rollup row of one day of a series from its
+// instances.
+func (w *writer) recomputeDay(sid, day int64) error {
+	if _, err := w.exec(sqlHistRecomputeDel, sid, day); err != nil {
+		return err
+	}
+	_, err := w.exec(sqlHistRecompute, sid, day, dayMicros)
+	return err
+}
+
+// parseInstanceID returns the instance number of an instanceId, 0 when it
+// is not one of this store.
+func parseInstanceID(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, instanceIDPrefix), 10, 64)
+	if err != nil || !strings.HasPrefix(s, instanceIDPrefix) || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// findInstance locates instance iid of attribute name of entity hid.
+func (r *reader) findInstance(hid int64, name string, iid int64) (series, int64, error) {
+	var s series
+	var ts int64
+	err := r.queryRow(`SELECT s.sid, s.dataset, s.type, s.unit, i.ts FROM hist_series s JOIN hist_instances i ON i.sid = s.sid
+		WHERE s.hid = ? AND s.name = ? AND i.iid = ?`, hid, name, iid).Scan(&s.sid, &s.dataset, &s.typ, &s.unit, &ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, 0, store.ErrInstanceNotFound
+	}
+	s.name = name
+	return s, ts, err
+}
+
+// lookupInstance resolves entity, attribute and instanceId.
+func (r *reader) lookupInstance(id, name, instanceID string) (int64, series, int64, int64, error) {
+	hid, _, err := r.histEntity(id)
+	if err != nil {
+		return 0, series{}, 0, 0, err
+	}
+	if hid == 0 {
+		return 0, series{}, 0, 0, fmt.Errorf("sqlite: history of %q: %w", id, store.ErrNotFound)
+	}
+	iid := parseInstanceID(instanceID)
+	if iid == 0 {
+		return 0, series{}, 0, 0, fmt.Errorf("sqlite: instance %q: %w", instanceID, store.ErrInstanceNotFound)
+	}
+	s, ts, err := r.findInstance(hid, name, iid)
+	if err != nil {
+		return 0, series{}, 0, 0, fmt.Errorf("sqlite: instance %q: %w", instanceID, err)
+	}
+	return hid, s, iid, ts, nil
+}
+
+// PatchInstance replaces one instance, keeping its createdAt.
+func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute) error {
+	_, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
+	if err != nil {
+		return err
+	}
+	var created int64
+	if err := w.queryRow(`DELETE FROM hist_instances WHERE sid = ? AND ts = ? AND iid = ? RETURNING created`, s.sid, ts, iid).Scan(&created); err != nil {
+		return fmt.Errorf("sqlite: patch %q: %w", instanceID, err)
+	}
+	if err := w.recomputeDay(s.sid, floorDay(ts)); err != nil {
+		return fmt.Errorf("sqlite: patch %q: %w", instanceID, err)
+	}
+	b := *a
+	b.DatasetID = s.dataset // an instance stays in its series
+	if err := w.insertInstance(s, iid, &b, time.UnixMicro(created).UTC(), a.ModifiedAt); err != nil {
+		return fmt.Errorf("sqlite: patch %q: %w", instanceID, err)
+	}
+	return nil
+}
+
+// DeleteInstance removes one instance.
+func (w *writer) DeleteInstance(id, name, instanceID string) error {
+	hid, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec(`DELETE FROM hist_instances WHERE sid = ? AND ts = ? AND iid = ?`, s.sid, ts, iid); err != nil {
+		return fmt.Errorf("sqlite: delete %q: %w", instanceID, err)
+	}
+	if err := w.recomputeDay(s.sid, floorDay(ts)); err != nil {
+		return fmt.Errorf("sqlite: delete %q: %w", instanceID, err)
+	}
+	return w.dropEmpty(hid)
+}
+
+// dropEmpty removes the series of entity hid that have no instance left,
+// and the entity's history when no series is left.
+func (w *writer) dropEmpty(hid int64) error {
+	if _, err := w.exec(`DELETE FROM hist_series WHERE hid = ? AND NOT EXISTS (SELECT 1 FROM hist_instances i WHERE i.sid = hist_series.sid)`, hid); err != nil {
+		return fmt.Errorf("sqlite: drop empty series: %w", err)
+	}
+	if _, err := w.exec(`DELETE FROM hist_entities WHERE hid = ? AND NOT EXISTS (SELECT 1 FROM hist_series s WHERE s.hid = ?)`, hid, hid); err != nil {
+		return fmt.Errorf("sqlite: drop empty history: %w", err)
+	}
+	return nil
+}
+
+// DeleteHistory removes the history of an entity or of one attribute.
+func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) error {
+	hid, _, err := w.histEntity(id)
+	if err != nil {
+		return err
+	}
+	if hid == 0 {
+		return fmt.Errorf("sqlite: history of %q: %w", id, store.ErrNotFound)
+	}
+	var res sql.Result
+	switch {
+	case name == "":
+		res, err = w.exec(`DELETE FROM hist_entities WHERE hid = ?`, hid)
+	case allDatasets:
+		res, err = w.exec(`DELETE FROM hist_series WHERE hid = ? AND name = ?`, hid, name)
+	default:
+		res, err = w.exec(`DELETE FROM hist_series WHERE hid = ? AND name = ? AND dataset = ?`, hid, name, datasetID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: delete history of %q: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("sqlite: history of %q, attribute %q: %w", id, name, store.ErrNotFound)
+	}
+	return w.dropEmpty(hid)
+}
+
+// PurgeHistory removes up to max instances older than cutoff, oldest
+// first within each series, series after series.
+func (w *writer) PurgeHistory(cutoff time.Time, max int) (int, error) {
+	if w.tid == 0 || max <= 0 {
+		return 0, nil
+	}
+	rows, err := w.query(`SELECT s.sid, s.hid FROM hist_series s JOIN hist_entities e ON e.hid = s.hid WHERE e.tid = ? ORDER BY s.sid`, w.tid)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
+	var list [][2]int64
+	err = scanRows(rows, func(r *sql.Rows) error {
+		var sid, hid int64
+		err := r.Scan(&sid, &hid)
+		list = append(list, [2]int64{sid, hid})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
+	cut := cutoff.UnixMicro()
+	removed := 0
+	touched := map[int64]bool{}
+	for _, sh := range list {
+		if removed >= max {
+			break
+		}
+		sid := sh[0]
+		res, err := w.exec(`DELETE FROM hist_instances WHERE sid = ?1 AND (ts, iid) IN
+			(SELECT ts, iid FROM hist_instances WHERE sid = ?1 AND ts < ?2 ORDER BY ts, iid LIMIT ?3)`, sid, cut, max-removed)
+		if err != nil {
+			return removed, fmt.Errorf("sqlite: purge: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		if n == 0 {
+			continue
+		}
+		removed += int(n)
+		touched[sh[1]] = true
+		// The days before the oldest instance left are empty; its own day
+		// lost instances.
+		var oldest sql.NullInt64
+		if err := w.queryRow(`SELECT min(ts) FROM hist_instances WHERE sid = ?`, sid).Scan(&oldest); err != nil {
+			return removed, fmt.Errorf("sqlite: purge: %w", err)
+		}
+		first := floorDay(cut) + dayMicros
+		if oldest.Valid {
+			first = floorDay(oldest.Int64)
+		}
+		if _, err := w.exec(`DELETE FROM hist_daily WHERE sid = ? AND day < ?`, sid, first); err != nil {
+			return removed, fmt.Errorf("sqlite: purge: %w", err)
+		}
+		if oldest.Valid {
+			if err := w.recomputeDay(sid, first); err != nil {
+				return removed, fmt.Errorf("sqlite: purge: %w", err)
+			}
+		}
+	}
+	for hid := range touched {
+		if err := w.dropEmpty(hid); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// temporalStatements are the temporal statements the writer prepares: it
+// reads histories too.
+func temporalStatements() []string {
+	return slices.Concat(temporalWriteStatements, temporalReadStatements)
+}
