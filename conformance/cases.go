@@ -21,6 +21,8 @@ func Cases() []Case {
 		geoCases(),
 		errorCases(),
 		tenancyCases(),
+		subscriptionCases(),
+		temporalCases(),
 	)
 }
 

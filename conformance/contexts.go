@@ -20,6 +20,8 @@ type contextServer struct {
 	srv  *http.Server
 	mu   sync.Mutex
 	docs map[string][]byte
+	// inbox receives notifications (notifications.go).
+	inbox inboxes
 }
 
 // startContextServer starts the callback listener when the configuration
@@ -88,6 +90,9 @@ func (s *contextServer) publish(name string, terms map[string]any) string {
 }
 
 func (s *contextServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.inbox.serve(w, r) {
+		return
+	}
 	s.mu.Lock()
 	body, ok := s.docs[r.URL.Path]
 	s.mu.Unlock()

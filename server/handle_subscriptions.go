@@ -496,9 +496,11 @@ func (s *Server) parseSubscription(ctx context.Context, obj map[string]any, rc *
 			data, _ := json.Marshal(c)
 			gq.Coordinates = string(data)
 		}
-		if gp := f.str("geoQ.geoproperty", g["geoproperty"]); gp != "" {
-			gq.Property = ld.ExpandTerm(gp)
+		gp := f.str("geoQ.geoproperty", g["geoproperty"])
+		if gp == "" {
+			gp = "location"
 		}
+		gq.Property = ld.ExpandTerm(gp)
 		if _, err := query.ParseGeoQuery(gq.Georel, gq.Geometry, gq.Coordinates, gq.Property, nil); err != nil {
 			return nil, badSub("geoQ", "%v", err)
 		}

@@ -38,8 +38,8 @@ type temporalView struct {
 // or from the temporalQ and the body of a temporal query.
 type temporalInput struct {
 	timerel, timeAt, endTimeAt, timeproperty, lastN string
-	aggrMethods, aggrPeriodDuration               string
-	options, format, attrs, lang                  string
+	aggrMethods, aggrPeriodDuration                 string
+	options, format, attrs, lang                    string
 }
 
 func temporalInputOf(get func(string) string) temporalInput {
@@ -51,7 +51,7 @@ func temporalInputOf(get func(string) string) temporalInput {
 	}
 }
 
-// parseTemporal checks the temporal parameters (clauses 4.11, 6.3.x).
+// parseTemporal checks the temporal parameters (clauses 4.11, 6.3.10).
 func (s *Server) parseTemporal(ld *jsonld.Context, in temporalInput) (*temporalView, error) {
 	v := &temporalView{ld: ld, lang: in.lang}
 	v.q.Limit = s.cfg.TemporalLimit

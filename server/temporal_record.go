@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/opentid/opentid/server/ngsild"
@@ -46,7 +48,7 @@ func changedInstances(old, cur *ngsild.Entity) map[string][]*ngsild.Attribute {
 			if a == nil {
 				continue
 			}
-			if i := instanceIndex(before, a.DatasetID); i >= 0 && before[i].ModifiedAt.Equal(a.ModifiedAt) {
+			if i := instanceIndex(before, a.DatasetID); i >= 0 && sameInstance(before[i], a) {
 				continue
 			}
 			c := *a
@@ -129,4 +131,16 @@ func (s *Server) ApplyRetention(ctx context.Context) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// sameInstance reports whether an attribute instance is unchanged: same
+// modifiedAt and same content. Two writes within the same millisecond
+// share a modifiedAt, so the content is compared too.
+func sameInstance(a, b *ngsild.Attribute) bool {
+	if !a.ModifiedAt.Equal(b.ModifiedAt) {
+		return false
+	}
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

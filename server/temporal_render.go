@@ -23,7 +23,7 @@ func temporalTime(t time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-// page applies instance pagination (clause 6.3.x, Content-Range): when the
+// page applies instance pagination (clause 6.3.10, Content-Range): when the
 // server's limit cut a series, every series of the response is cut at the
 // same instant, the earliest instance left out, and the answer is 206
 // Partial Content with "Content-Range: date-time <start>-<end>/*": the

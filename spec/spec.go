@@ -15,7 +15,7 @@ import (
 
 // Version is the version of the OpenTID profile, equal to info.version of openapi.yaml.
 // It changes only when the contract changes, never with the code version.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // NGSILDVersion is the version of ETSI GS CIM 009 (NGSI-LD) the profile follows on the wire.
 const NGSILDVersion = "1.9.1"

@@ -16,6 +16,7 @@ import (
 	"github.com/opentid/opentid/server"
 	"github.com/opentid/opentid/server/jsonld/ldloader"
 	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/postgres"
 	"github.com/opentid/opentid/server/store/sqlite"
 )
 
@@ -32,6 +33,9 @@ type serveConfig struct {
 	contextFiles    string
 	offlineContexts bool
 	shutdownTimeout time.Duration
+	temporalLimit   int
+	retention       string
+	tenantRetention string
 	// allowPrivateEndpoints lets subscriptions notify loopback, link-local
 	// and private addresses.
 	allowPrivateEndpoints bool
@@ -65,6 +69,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&c.offlineContexts, "offline-contexts", offline, "never fetch an @context over the network (env OPENTID_OFFLINE_CONTEXTS)")
 	allowPrivate := strings.EqualFold(getenv("OPENTID_ALLOW_PRIVATE_ENDPOINTS"), "true")
 	fs.BoolVar(&c.allowPrivateEndpoints, "allow-private-endpoints", allowPrivate, "let subscriptions notify loopback, link-local and private addresses (env OPENTID_ALLOW_PRIVATE_ENDPOINTS)")
+	fs.IntVar(&c.temporalLimit, "temporal-limit", envInt("OPENTID_TEMPORAL_LIMIT", 1000), "most instances of one attribute in a temporal answer; longer histories are paged (env OPENTID_TEMPORAL_LIMIT)")
+	fs.StringVar(&c.retention, "retention", env("OPENTID_RETENTION", "0"), "how long attribute instances are kept, e.g. 90d or 720h; 0 keeps them for ever (env OPENTID_RETENTION)")
+	fs.StringVar(&c.tenantRetention, "tenant-retention", env("OPENTID_TENANT_RETENTION", ""), "per-tenant retention overrides: tenant=period[,tenant=period...], '-' for the default tenant (env OPENTID_TENANT_RETENTION)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -97,7 +104,8 @@ func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 // openStore opens the store the --db value names.
 func openStore(ctx context.Context, db, sync string) (store.Store, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, errors.New("the PostgreSQL store is not part of this version; use a SQLite file path")
+		// Several processes may share the database (replicas).
+		return postgres.Open(ctx, db, postgres.Options{})
 	}
 	return sqlite.Open(ctx, db, sqlite.Options{Synchronous: strings.ToUpper(sync)})
 }
@@ -115,6 +123,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{fmt.Sprintf("--context-file: %v", err)}
 	}
+	retention, err := parseRetention(c.retention)
+	if err != nil {
+		return usageError{"--retention: " + err.Error()}
+	}
+	tenantRetention, err := parseTenantRetention(c.tenantRetention)
+	if err != nil {
+		return usageError{"--tenant-retention: " + err.Error()}
+	}
 	st, err := openStore(ctx, c.db, c.sync)
 	if err != nil {
 		return err
@@ -126,6 +142,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ContextFiles:          files,
 		OfflineContexts:       c.offlineContexts,
 		AllowPrivateEndpoints: c.allowPrivateEndpoints,
+		TemporalLimit:         c.temporalLimit,
+		Retention:             retention,
+		TenantRetention:       tenantRetention,
 	}, st, logger)
 	if err != nil {
 		return err

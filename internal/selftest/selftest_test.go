@@ -17,7 +17,7 @@ import (
 )
 
 // referenceClasses are the conformance classes the reference server claims.
-var referenceClasses = []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy}
+var referenceClasses = []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy, spec.ClassSubscriptions, spec.ClassTemporal}
 
 // newReference starts the reference server on a fresh store and returns
 // its handler.
@@ -29,10 +29,12 @@ func newReference(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h, err := server.New(server.Config{}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The suite's notification receiver listens on loopback.
+	h, err := server.New(server.Config{AllowPrivateEndpoints: true}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { h.(*server.Server).Close() })
 	return h
 }
 

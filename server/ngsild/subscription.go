@@ -45,11 +45,11 @@ type Subscription struct {
 	Triggers []string `json:"triggers,omitempty"`
 	Q        string   `json:"q,omitempty"`
 	// QExpanded is Q in canonical form with expanded names.
-	QExpanded string  `json:"qExpanded,omitempty"`
-	GeoQ      *GeoQ   `json:"geoQ,omitempty"`
-	ScopeQ    string  `json:"scopeQ,omitempty"`
-	Lang      string  `json:"lang,omitempty"`
-	Notify    Notify  `json:"notification"`
+	QExpanded string `json:"qExpanded,omitempty"`
+	GeoQ      *GeoQ  `json:"geoQ,omitempty"`
+	ScopeQ    string `json:"scopeQ,omitempty"`
+	Lang      string `json:"lang,omitempty"`
+	Notify    Notify `json:"notification"`
 	// Throttling is the least time between two notifications, in seconds
 	// (0: none).
 	Throttling float64 `json:"throttling,omitempty"`

@@ -417,7 +417,7 @@ func contextMembers(raw any) (value any, link string) {
 // context resolver carry full IRIs.
 type coreOnly struct{}
 
-func (coreOnly) ExpandTerm(t string) string  { return t }
+func (coreOnly) ExpandTerm(t string) string   { return t }
 func (coreOnly) CompactIRI(iri string) string { return iri }
 
 // periodic queues the notifications of subscriptions with a timeInterval.

@@ -168,6 +168,9 @@ func TestMain(m *testing.M) {
 	if benchDB.dir != "" {
 		os.RemoveAll(benchDB.dir)
 	}
+	if histDB.dir != "" {
+		os.RemoveAll(histDB.dir)
+	}
 	os.Exit(code)
 }
 

@@ -93,9 +93,11 @@ const (
 	sqlHistAddSeries = `INSERT INTO hist_series (hid, name, dataset, type, unit) VALUES (?, ?, ?, ?, ?)`
 	sqlHistSetType   = `UPDATE hist_series SET type = ? WHERE sid = ?`
 	sqlHistCounter   = `UPDATE hist_counter SET next = next + ? RETURNING next`
-	sqlHistInsert    = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlHistRollup    = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?6)
-ON CONFLICT (sid, day) DO UPDATE SET cnt = cnt + 1, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
+	sqlHistInsert    = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
+SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 FROM json_each(?)`
+	sqlHistRollup = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 FROM json_each(?) WHERE true
+ON CONFLICT (sid, day) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
 	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
 	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`
 	sqlHistRecomputeDel = `DELETE FROM hist_daily WHERE sid = ? AND day = ?`
@@ -175,6 +177,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 		return fmt.Errorf("sqlite: number instances: %w", err)
 	}
 	iid := next - int64(total)
+	var batch instanceBatch
 	for _, name := range sortedNames(attrs) {
 		for _, a := range attrs[name] {
 			if a == nil {
@@ -184,11 +187,14 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 			if err != nil {
 				return fmt.Errorf("sqlite: history of %q: %w", id, err)
 			}
-			if err := w.insertInstance(s, iid, a, a.CreatedAt, a.ModifiedAt); err != nil {
+			if err := batch.add(s, iid, a, a.CreatedAt, a.ModifiedAt); err != nil {
 				return fmt.Errorf("sqlite: history of %q: %w", id, err)
 			}
 			iid++
 		}
+	}
+	if err := w.writeBatch(&batch); err != nil {
+		return fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
 	return nil
 }
@@ -218,8 +224,15 @@ func (w *writer) seriesFor(hid int64, name string, a *ngsild.Attribute) (series,
 	return s, nil
 }
 
-// insertInstance writes one instance row and adds it to the daily rollup.
-func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
+// instanceBatch collects instance rows and the increments of the daily
+// rollup they make, written by writeBatch in two statements.
+type instanceBatch struct {
+	rows   []any
+	rollup map[[2]int64]*partial
+}
+
+// add encodes one instance of series s.
+func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
 	row, err := encodeInstance(s, a)
 	if err != nil {
 		return err
@@ -228,19 +241,68 @@ func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, create
 	if !modified.IsZero() && !modified.Equal(created) {
 		mod = modified.UnixMicro()
 	}
-	if row.ts == 0 && a.ObservedAt == "" {
+	if a.ObservedAt == "" {
 		row.ts = modified.UnixMicro()
 	}
-	if _, err := w.exec(sqlHistInsert, s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, row.data); err != nil {
+	var data any
+	if row.data != nil {
+		data = string(row.data)
+	}
+	b.rows = append(b.rows, []any{s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, data})
+	if b.rollup == nil {
+		b.rollup = map[[2]int64]*partial{}
+	}
+	key := [2]int64{s.sid, floorDay(row.ts)}
+	p := b.rollup[key]
+	if p == nil {
+		p = &partial{}
+		b.rollup[key] = p
+	}
+	one := partial{cnt: 1}
+	if row.num != nil {
+		v := *row.num
+		one.n, one.sum, one.sumsq = 1, v, v*v
+		one.min, one.max = sql.NullFloat64{Float64: v, Valid: true}, sql.NullFloat64{Float64: v, Valid: true}
+	}
+	p.merge(one)
+	return nil
+}
+
+// writeBatch inserts the rows of b and adds them to the daily rollup.
+func (w *writer) writeBatch(b *instanceBatch) error {
+	if len(b.rows) == 0 {
+		return nil
+	}
+	rows, err := json.Marshal(b.rows)
+	if err != nil {
 		return err
 	}
-	var n int
-	var sum, sumsq float64
-	if row.num != nil {
-		n, sum, sumsq = 1, *row.num, *row.num**row.num
+	if _, err := w.exec(sqlHistInsert, string(rows)); err != nil {
+		return err
 	}
-	_, err = w.exec(sqlHistRollup, s.sid, floorDay(row.ts), n, sum, sumsq, row.num)
+	increments := make([]any, 0, len(b.rollup))
+	for key, p := range b.rollup {
+		var mn, mx any
+		if p.min.Valid {
+			mn, mx = p.min.Float64, p.max.Float64
+		}
+		increments = append(increments, []any{key[0], key[1], p.cnt, p.n, p.sum, p.sumsq, mn, mx})
+	}
+	inc, err := json.Marshal(increments)
+	if err != nil {
+		return err
+	}
+	_, err = w.exec(sqlHistRollup, string(inc))
 	return err
+}
+
+// insertInstance writes one instance row and adds it to the daily rollup.
+func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
+	var b instanceBatch
+	if err := b.add(s, iid, a, created, modified); err != nil {
+		return err
+	}
+	return w.writeBatch(&b)
 }
 
 // instanceRow is the encoded form of an instance.
@@ -258,7 +320,7 @@ func encodeInstance(s series, a *ngsild.Attribute) (instanceRow, error) {
 		if err != nil {
 			return row, fmt.Errorf("observedAt %q: %w", a.ObservedAt, err)
 		}
-		row.ts, row.observed = t.UnixMicro(), 1
+		row.ts, row.observed = t.UnixMicro(), 1+fractionDigits(a.ObservedAt)
 	}
 	text, isNumber := numberText(a.Value)
 	if isNumber {
@@ -275,7 +337,7 @@ func encodeInstance(s series, a *ngsild.Attribute) (instanceRow, error) {
 	compact := a.Type == ngsild.TypeProperty && row.num != nil && isNumber &&
 		strconv.FormatFloat(*row.num, 'f', -1, 64) == text &&
 		len(a.Sub) == 0 && len(a.ObjectType) == 0 && a.UnitCode == s.unit &&
-		(a.ObservedAt == "" || formatTime(row.ts) == a.ObservedAt)
+		(a.ObservedAt == "" || formatTime(row.ts, row.observed-1) == a.ObservedAt)
 	if compact {
 		return row, nil
 	}
@@ -305,15 +367,28 @@ func numberText(v any) (string, bool) {
 }
 
 // formatTime writes Unix microseconds as an RFC 3339 UTC date-time with
-// the fewest fractional digits (at least milliseconds).
-func formatTime(us int64) string {
+// digits fractional digits (at most 6).
+func formatTime(us int64, digits int) string {
 	t := time.UnixMicro(us).UTC()
-	s := t.Format("2006-01-02T15:04:05.000000")
-	s = strings.TrimRight(s, "0")
-	if i := strings.IndexByte(s, '.'); len(s)-i-1 < 3 {
-		s += strings.Repeat("0", 3-(len(s)-i-1))
+	layout := "2006-01-02T15:04:05"
+	if digits > 0 {
+		layout += "." + strings.Repeat("0", min(digits, 6))
 	}
-	return s + "Z"
+	return t.Format(layout) + "Z"
+}
+
+// fractionDigits counts the fractional digits of the seconds of an RFC
+// 3339 date-time.
+func fractionDigits(s string) int {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for j := i + 1; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		n++
+	}
+	return n
 }
 
 func floorDay(us int64) int64 {

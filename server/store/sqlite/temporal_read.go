@@ -41,12 +41,12 @@ WHERE sid = ?1 AND %[1]s >= ?2 AND %[1]s < ?3 ORDER BY %[1]s %[2]s, iid %[2]s LI
 func rawAggregateSQL(tp store.TimeProperty) string {
 	return fmt.Sprintf(`SELECT p.value->>0, count(*), count(i.num), total(i.num), total(i.num * i.num), min(i.num), max(i.num),
 	count(DISTINCT coalesce(i.num, i.data->'$.value'))
-FROM json_each(?2) p JOIN hist_instances i ON i.sid = ?1 AND %[1]s >= p.value->>1 AND %[1]s < p.value->>2
+FROM json_each(?2) p CROSS JOIN hist_instances i ON i.sid = ?1 AND %[1]s >= p.value->>1 AND %[1]s < p.value->>2
 GROUP BY p.value->>0`, strings.ReplaceAll(strings.ReplaceAll(timeColumns[tp], "ts", "i.ts"), "created", "i.created"))
 }
 
 const sqlDailyAggregate = `SELECT p.value->>0, sum(d.cnt), sum(d.n), total(d.vsum), total(d.vsumsq), min(d.vmin), max(d.vmax), 0
-FROM json_each(?2) p JOIN hist_daily d ON d.sid = ?1 AND d.day >= p.value->>1 AND d.day < p.value->>2
+FROM json_each(?2) p CROSS JOIN hist_daily d ON d.sid = ?1 AND d.day >= p.value->>1 AND d.day < p.value->>2
 GROUP BY p.value->>0`
 
 var temporalReadStatements = func() []string {
@@ -172,8 +172,8 @@ func scanInstance(rs *sql.Rows, s series) (store.Instance, error) {
 		}
 	}
 	a.DatasetID = s.dataset
-	if observed == 1 && a.ObservedAt == "" {
-		a.ObservedAt = formatTime(ts)
+	if observed > 0 && a.ObservedAt == "" {
+		a.ObservedAt = formatTime(ts, observed-1)
 	}
 	a.CreatedAt = time.UnixMicro(created).UTC()
 	a.ModifiedAt = a.CreatedAt

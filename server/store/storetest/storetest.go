@@ -80,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open(t)) })
 	t.Run("Temporal", func(t *testing.T) { runTemporal(t, open) })
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
+	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, open) })
 }
 
 // --- test entities ---

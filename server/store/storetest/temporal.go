@@ -266,7 +266,7 @@ func testInstanceRoundTrip(t *testing.T, s store.Store) {
 	plain := reading(21.5, histBase)
 	big := &ngsild.Attribute{Type: ngsild.TypeProperty, Value: json.Number("12345678901234567890"), ObservedAt: "2024-05-01T01:00:00.123456Z", CreatedAt: created, ModifiedAt: created}
 	rich := &ngsild.Attribute{Type: ngsild.TypeProperty, Value: map[string]any{"a": "b"}, DatasetID: "urn:ngsi-ld:Dataset:x", UnitCode: "DB",
-		Sub: map[string]*ngsild.Attribute{aProvidedBy: {Type: ngsild.TypeRelationship, Value: "urn:ngsi-ld:Device:1", CreatedAt: created, ModifiedAt: created}},
+		Sub:       map[string]*ngsild.Attribute{aProvidedBy: {Type: ngsild.TypeRelationship, Value: "urn:ngsi-ld:Device:1", CreatedAt: created, ModifiedAt: created}},
 		CreatedAt: created, ModifiedAt: created}
 	noObs := &ngsild.Attribute{Type: ngsild.TypeProperty, Value: "text", CreatedAt: created, ModifiedAt: histBase.Add(2 * time.Hour)}
 	otherUnit := reading(3, histBase.Add(3*time.Hour))
