@@ -326,7 +326,9 @@ func (t *T) filterCase(req spec.ReqID, extra Obj, quiet, loud func(id string)) {
 
 func caseSubWatched(t *T) {
 	t.filterCase(subReq("watched-attributes"), Obj{"watchedAttributes": []any{"temperature"}},
-		func(id string) { t.Do(JSONRequest(http.MethodPatch, EntityPath(id)+"/attrs", Obj{"name": Prop("other")})) },
+		func(id string) {
+			t.Do(JSONRequest(http.MethodPatch, EntityPath(id)+"/attrs", Obj{"name": Prop("other")}))
+		},
 		func(id string) { t.patchTemperature(id, 12) })
 }
 

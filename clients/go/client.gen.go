@@ -17,6 +17,42 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AggrMethod.
+const (
+	AggrMethodAvg           AggrMethod = "avg"
+	AggrMethodDistinctCount AggrMethod = "distinctCount"
+	AggrMethodMax           AggrMethod = "max"
+	AggrMethodMin           AggrMethod = "min"
+	AggrMethodStddev        AggrMethod = "stddev"
+	AggrMethodSum           AggrMethod = "sum"
+	AggrMethodSumsq         AggrMethod = "sumsq"
+	AggrMethodTotalCount    AggrMethod = "totalCount"
+)
+
+// Valid indicates whether the value is a known member of the AggrMethod enum.
+func (e AggrMethod) Valid() bool {
+	switch e {
+	case AggrMethodAvg:
+		return true
+	case AggrMethodDistinctCount:
+		return true
+	case AggrMethodMax:
+		return true
+	case AggrMethodMin:
+		return true
+	case AggrMethodStddev:
+		return true
+	case AggrMethodSum:
+		return true
+	case AggrMethodSumsq:
+		return true
+	case AggrMethodTotalCount:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AttributeType.
 const (
 	AttributeTypeAttribute AttributeType = "Attribute"
@@ -311,6 +347,81 @@ func (e NormalizedAttributeType) Valid() bool {
 	}
 }
 
+// Defines values for NotificationType.
+const (
+	NotificationTypeNotification NotificationType = "Notification"
+)
+
+// Valid indicates whether the value is a known member of the NotificationType enum.
+func (e NotificationType) Valid() bool {
+	switch e {
+	case NotificationTypeNotification:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationEndpointAccept.
+const (
+	NotificationEndpointAcceptApplicationjson   NotificationEndpointAccept = "application/json"
+	NotificationEndpointAcceptApplicationldJson NotificationEndpointAccept = "application/ld+json"
+)
+
+// Valid indicates whether the value is a known member of the NotificationEndpointAccept enum.
+func (e NotificationEndpointAccept) Valid() bool {
+	switch e {
+	case NotificationEndpointAcceptApplicationjson:
+		return true
+	case NotificationEndpointAcceptApplicationldJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationParamsFormat.
+const (
+	NotificationParamsFormatConcise    NotificationParamsFormat = "concise"
+	NotificationParamsFormatKeyValues  NotificationParamsFormat = "keyValues"
+	NotificationParamsFormatNormalized NotificationParamsFormat = "normalized"
+	NotificationParamsFormatSimplified NotificationParamsFormat = "simplified"
+)
+
+// Valid indicates whether the value is a known member of the NotificationParamsFormat enum.
+func (e NotificationParamsFormat) Valid() bool {
+	switch e {
+	case NotificationParamsFormatConcise:
+		return true
+	case NotificationParamsFormatKeyValues:
+		return true
+	case NotificationParamsFormatNormalized:
+		return true
+	case NotificationParamsFormatSimplified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationParamsStatus.
+const (
+	NotificationParamsStatusFailed NotificationParamsStatus = "failed"
+	NotificationParamsStatusOk     NotificationParamsStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the NotificationParamsStatus enum.
+func (e NotificationParamsStatus) Valid() bool {
+	switch e {
+	case NotificationParamsStatusFailed:
+		return true
+	case NotificationParamsStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PropertyType.
 const (
 	PropertyTypeProperty PropertyType = "Property"
@@ -404,6 +515,249 @@ func (e RepresentationOption) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionNotificationTrigger.
+const (
+	SubscriptionNotificationTriggerAttributeCreated SubscriptionNotificationTrigger = "attributeCreated"
+	SubscriptionNotificationTriggerAttributeDeleted SubscriptionNotificationTrigger = "attributeDeleted"
+	SubscriptionNotificationTriggerAttributeUpdated SubscriptionNotificationTrigger = "attributeUpdated"
+	SubscriptionNotificationTriggerEntityCreated    SubscriptionNotificationTrigger = "entityCreated"
+	SubscriptionNotificationTriggerEntityDeleted    SubscriptionNotificationTrigger = "entityDeleted"
+	SubscriptionNotificationTriggerEntityUpdated    SubscriptionNotificationTrigger = "entityUpdated"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionNotificationTrigger enum.
+func (e SubscriptionNotificationTrigger) Valid() bool {
+	switch e {
+	case SubscriptionNotificationTriggerAttributeCreated:
+		return true
+	case SubscriptionNotificationTriggerAttributeDeleted:
+		return true
+	case SubscriptionNotificationTriggerAttributeUpdated:
+		return true
+	case SubscriptionNotificationTriggerEntityCreated:
+		return true
+	case SubscriptionNotificationTriggerEntityDeleted:
+		return true
+	case SubscriptionNotificationTriggerEntityUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionStatus.
+const (
+	SubscriptionStatusActive  SubscriptionStatus = "active"
+	SubscriptionStatusExpired SubscriptionStatus = "expired"
+	SubscriptionStatusPaused  SubscriptionStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionStatus enum.
+func (e SubscriptionStatus) Valid() bool {
+	switch e {
+	case SubscriptionStatusActive:
+		return true
+	case SubscriptionStatusExpired:
+		return true
+	case SubscriptionStatusPaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionType.
+const (
+	SubscriptionTypeSubscription SubscriptionType = "Subscription"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionType enum.
+func (e SubscriptionType) Valid() bool {
+	switch e {
+	case SubscriptionTypeSubscription:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionCreateNotificationTrigger.
+const (
+	SubscriptionCreateNotificationTriggerAttributeCreated SubscriptionCreateNotificationTrigger = "attributeCreated"
+	SubscriptionCreateNotificationTriggerAttributeDeleted SubscriptionCreateNotificationTrigger = "attributeDeleted"
+	SubscriptionCreateNotificationTriggerAttributeUpdated SubscriptionCreateNotificationTrigger = "attributeUpdated"
+	SubscriptionCreateNotificationTriggerEntityCreated    SubscriptionCreateNotificationTrigger = "entityCreated"
+	SubscriptionCreateNotificationTriggerEntityDeleted    SubscriptionCreateNotificationTrigger = "entityDeleted"
+	SubscriptionCreateNotificationTriggerEntityUpdated    SubscriptionCreateNotificationTrigger = "entityUpdated"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionCreateNotificationTrigger enum.
+func (e SubscriptionCreateNotificationTrigger) Valid() bool {
+	switch e {
+	case SubscriptionCreateNotificationTriggerAttributeCreated:
+		return true
+	case SubscriptionCreateNotificationTriggerAttributeDeleted:
+		return true
+	case SubscriptionCreateNotificationTriggerAttributeUpdated:
+		return true
+	case SubscriptionCreateNotificationTriggerEntityCreated:
+		return true
+	case SubscriptionCreateNotificationTriggerEntityDeleted:
+		return true
+	case SubscriptionCreateNotificationTriggerEntityUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionCreateType.
+const (
+	SubscriptionCreateTypeSubscription SubscriptionCreateType = "Subscription"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionCreateType enum.
+func (e SubscriptionCreateType) Valid() bool {
+	switch e {
+	case SubscriptionCreateTypeSubscription:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionFieldsNotificationTrigger.
+const (
+	SubscriptionFieldsNotificationTriggerAttributeCreated SubscriptionFieldsNotificationTrigger = "attributeCreated"
+	SubscriptionFieldsNotificationTriggerAttributeDeleted SubscriptionFieldsNotificationTrigger = "attributeDeleted"
+	SubscriptionFieldsNotificationTriggerAttributeUpdated SubscriptionFieldsNotificationTrigger = "attributeUpdated"
+	SubscriptionFieldsNotificationTriggerEntityCreated    SubscriptionFieldsNotificationTrigger = "entityCreated"
+	SubscriptionFieldsNotificationTriggerEntityDeleted    SubscriptionFieldsNotificationTrigger = "entityDeleted"
+	SubscriptionFieldsNotificationTriggerEntityUpdated    SubscriptionFieldsNotificationTrigger = "entityUpdated"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionFieldsNotificationTrigger enum.
+func (e SubscriptionFieldsNotificationTrigger) Valid() bool {
+	switch e {
+	case SubscriptionFieldsNotificationTriggerAttributeCreated:
+		return true
+	case SubscriptionFieldsNotificationTriggerAttributeDeleted:
+		return true
+	case SubscriptionFieldsNotificationTriggerAttributeUpdated:
+		return true
+	case SubscriptionFieldsNotificationTriggerEntityCreated:
+		return true
+	case SubscriptionFieldsNotificationTriggerEntityDeleted:
+		return true
+	case SubscriptionFieldsNotificationTriggerEntityUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionFieldsType.
+const (
+	SubscriptionFieldsTypeSubscription SubscriptionFieldsType = "Subscription"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionFieldsType enum.
+func (e SubscriptionFieldsType) Valid() bool {
+	switch e {
+	case SubscriptionFieldsTypeSubscription:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemporalOption.
+const (
+	TemporalOptionAggregatedValues TemporalOption = "aggregatedValues"
+	TemporalOptionConcise          TemporalOption = "concise"
+	TemporalOptionNormalized       TemporalOption = "normalized"
+	TemporalOptionSimplified       TemporalOption = "simplified"
+	TemporalOptionSysAttrs         TemporalOption = "sysAttrs"
+	TemporalOptionTemporalValues   TemporalOption = "temporalValues"
+)
+
+// Valid indicates whether the value is a known member of the TemporalOption enum.
+func (e TemporalOption) Valid() bool {
+	switch e {
+	case TemporalOptionAggregatedValues:
+		return true
+	case TemporalOptionConcise:
+		return true
+	case TemporalOptionNormalized:
+		return true
+	case TemporalOptionSimplified:
+		return true
+	case TemporalOptionSysAttrs:
+		return true
+	case TemporalOptionTemporalValues:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemporalQTimeproperty.
+const (
+	TemporalQTimepropertyCreatedAt  TemporalQTimeproperty = "createdAt"
+	TemporalQTimepropertyModifiedAt TemporalQTimeproperty = "modifiedAt"
+	TemporalQTimepropertyObservedAt TemporalQTimeproperty = "observedAt"
+)
+
+// Valid indicates whether the value is a known member of the TemporalQTimeproperty enum.
+func (e TemporalQTimeproperty) Valid() bool {
+	switch e {
+	case TemporalQTimepropertyCreatedAt:
+		return true
+	case TemporalQTimepropertyModifiedAt:
+		return true
+	case TemporalQTimepropertyObservedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemporalQTimerel.
+const (
+	TemporalQTimerelAfter   TemporalQTimerel = "after"
+	TemporalQTimerelBefore  TemporalQTimerel = "before"
+	TemporalQTimerelBetween TemporalQTimerel = "between"
+)
+
+// Valid indicates whether the value is a known member of the TemporalQTimerel enum.
+func (e TemporalQTimerel) Valid() bool {
+	switch e {
+	case TemporalQTimerelAfter:
+		return true
+	case TemporalQTimerelBefore:
+		return true
+	case TemporalQTimerelBetween:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemporalQueryType.
+const (
+	TemporalQueryTypeQuery TemporalQueryType = "Query"
+)
+
+// Valid indicates whether the value is a known member of the TemporalQueryType enum.
+func (e TemporalQueryType) Valid() bool {
+	switch e {
+	case TemporalQueryTypeQuery:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UpsertOption.
 const (
 	UpsertOptionReplace UpsertOption = "replace"
@@ -436,6 +790,243 @@ func (e VocabPropertyType) Valid() bool {
 		return false
 	}
 }
+
+// Defines values for TemporalFormat.
+const (
+	TemporalFormatAggregatedValues TemporalFormat = "aggregatedValues"
+	TemporalFormatConcise          TemporalFormat = "concise"
+	TemporalFormatNormalized       TemporalFormat = "normalized"
+	TemporalFormatSimplified       TemporalFormat = "simplified"
+	TemporalFormatTemporalValues   TemporalFormat = "temporalValues"
+)
+
+// Valid indicates whether the value is a known member of the TemporalFormat enum.
+func (e TemporalFormat) Valid() bool {
+	switch e {
+	case TemporalFormatAggregatedValues:
+		return true
+	case TemporalFormatConcise:
+		return true
+	case TemporalFormatNormalized:
+		return true
+	case TemporalFormatSimplified:
+		return true
+	case TemporalFormatTemporalValues:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Timeproperty.
+const (
+	TimepropertyCreatedAt  Timeproperty = "createdAt"
+	TimepropertyModifiedAt Timeproperty = "modifiedAt"
+	TimepropertyObservedAt Timeproperty = "observedAt"
+)
+
+// Valid indicates whether the value is a known member of the Timeproperty enum.
+func (e Timeproperty) Valid() bool {
+	switch e {
+	case TimepropertyCreatedAt:
+		return true
+	case TimepropertyModifiedAt:
+		return true
+	case TimepropertyObservedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Timerel.
+const (
+	TimerelAfter   Timerel = "after"
+	TimerelBefore  Timerel = "before"
+	TimerelBetween Timerel = "between"
+)
+
+// Valid indicates whether the value is a known member of the Timerel enum.
+func (e Timerel) Valid() bool {
+	switch e {
+	case TimerelAfter:
+		return true
+	case TimerelBefore:
+		return true
+	case TimerelBetween:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryTemporalEntitiesParamsTimerel.
+const (
+	QueryTemporalEntitiesParamsTimerelAfter   QueryTemporalEntitiesParamsTimerel = "after"
+	QueryTemporalEntitiesParamsTimerelBefore  QueryTemporalEntitiesParamsTimerel = "before"
+	QueryTemporalEntitiesParamsTimerelBetween QueryTemporalEntitiesParamsTimerel = "between"
+)
+
+// Valid indicates whether the value is a known member of the QueryTemporalEntitiesParamsTimerel enum.
+func (e QueryTemporalEntitiesParamsTimerel) Valid() bool {
+	switch e {
+	case QueryTemporalEntitiesParamsTimerelAfter:
+		return true
+	case QueryTemporalEntitiesParamsTimerelBefore:
+		return true
+	case QueryTemporalEntitiesParamsTimerelBetween:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryTemporalEntitiesParamsTimeproperty.
+const (
+	QueryTemporalEntitiesParamsTimepropertyCreatedAt  QueryTemporalEntitiesParamsTimeproperty = "createdAt"
+	QueryTemporalEntitiesParamsTimepropertyModifiedAt QueryTemporalEntitiesParamsTimeproperty = "modifiedAt"
+	QueryTemporalEntitiesParamsTimepropertyObservedAt QueryTemporalEntitiesParamsTimeproperty = "observedAt"
+)
+
+// Valid indicates whether the value is a known member of the QueryTemporalEntitiesParamsTimeproperty enum.
+func (e QueryTemporalEntitiesParamsTimeproperty) Valid() bool {
+	switch e {
+	case QueryTemporalEntitiesParamsTimepropertyCreatedAt:
+		return true
+	case QueryTemporalEntitiesParamsTimepropertyModifiedAt:
+		return true
+	case QueryTemporalEntitiesParamsTimepropertyObservedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryTemporalEntitiesParamsFormat.
+const (
+	QueryTemporalEntitiesParamsFormatAggregatedValues QueryTemporalEntitiesParamsFormat = "aggregatedValues"
+	QueryTemporalEntitiesParamsFormatConcise          QueryTemporalEntitiesParamsFormat = "concise"
+	QueryTemporalEntitiesParamsFormatNormalized       QueryTemporalEntitiesParamsFormat = "normalized"
+	QueryTemporalEntitiesParamsFormatSimplified       QueryTemporalEntitiesParamsFormat = "simplified"
+	QueryTemporalEntitiesParamsFormatTemporalValues   QueryTemporalEntitiesParamsFormat = "temporalValues"
+)
+
+// Valid indicates whether the value is a known member of the QueryTemporalEntitiesParamsFormat enum.
+func (e QueryTemporalEntitiesParamsFormat) Valid() bool {
+	switch e {
+	case QueryTemporalEntitiesParamsFormatAggregatedValues:
+		return true
+	case QueryTemporalEntitiesParamsFormatConcise:
+		return true
+	case QueryTemporalEntitiesParamsFormatNormalized:
+		return true
+	case QueryTemporalEntitiesParamsFormatSimplified:
+		return true
+	case QueryTemporalEntitiesParamsFormatTemporalValues:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetrieveTemporalEntityParamsTimerel.
+const (
+	RetrieveTemporalEntityParamsTimerelAfter   RetrieveTemporalEntityParamsTimerel = "after"
+	RetrieveTemporalEntityParamsTimerelBefore  RetrieveTemporalEntityParamsTimerel = "before"
+	RetrieveTemporalEntityParamsTimerelBetween RetrieveTemporalEntityParamsTimerel = "between"
+)
+
+// Valid indicates whether the value is a known member of the RetrieveTemporalEntityParamsTimerel enum.
+func (e RetrieveTemporalEntityParamsTimerel) Valid() bool {
+	switch e {
+	case RetrieveTemporalEntityParamsTimerelAfter:
+		return true
+	case RetrieveTemporalEntityParamsTimerelBefore:
+		return true
+	case RetrieveTemporalEntityParamsTimerelBetween:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetrieveTemporalEntityParamsTimeproperty.
+const (
+	RetrieveTemporalEntityParamsTimepropertyCreatedAt  RetrieveTemporalEntityParamsTimeproperty = "createdAt"
+	RetrieveTemporalEntityParamsTimepropertyModifiedAt RetrieveTemporalEntityParamsTimeproperty = "modifiedAt"
+	RetrieveTemporalEntityParamsTimepropertyObservedAt RetrieveTemporalEntityParamsTimeproperty = "observedAt"
+)
+
+// Valid indicates whether the value is a known member of the RetrieveTemporalEntityParamsTimeproperty enum.
+func (e RetrieveTemporalEntityParamsTimeproperty) Valid() bool {
+	switch e {
+	case RetrieveTemporalEntityParamsTimepropertyCreatedAt:
+		return true
+	case RetrieveTemporalEntityParamsTimepropertyModifiedAt:
+		return true
+	case RetrieveTemporalEntityParamsTimepropertyObservedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetrieveTemporalEntityParamsFormat.
+const (
+	RetrieveTemporalEntityParamsFormatAggregatedValues RetrieveTemporalEntityParamsFormat = "aggregatedValues"
+	RetrieveTemporalEntityParamsFormatConcise          RetrieveTemporalEntityParamsFormat = "concise"
+	RetrieveTemporalEntityParamsFormatNormalized       RetrieveTemporalEntityParamsFormat = "normalized"
+	RetrieveTemporalEntityParamsFormatSimplified       RetrieveTemporalEntityParamsFormat = "simplified"
+	RetrieveTemporalEntityParamsFormatTemporalValues   RetrieveTemporalEntityParamsFormat = "temporalValues"
+)
+
+// Valid indicates whether the value is a known member of the RetrieveTemporalEntityParamsFormat enum.
+func (e RetrieveTemporalEntityParamsFormat) Valid() bool {
+	switch e {
+	case RetrieveTemporalEntityParamsFormatAggregatedValues:
+		return true
+	case RetrieveTemporalEntityParamsFormatConcise:
+		return true
+	case RetrieveTemporalEntityParamsFormatNormalized:
+		return true
+	case RetrieveTemporalEntityParamsFormatSimplified:
+		return true
+	case RetrieveTemporalEntityParamsFormatTemporalValues:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryTemporalEntitiesPostParamsFormat.
+const (
+	QueryTemporalEntitiesPostParamsFormatAggregatedValues QueryTemporalEntitiesPostParamsFormat = "aggregatedValues"
+	QueryTemporalEntitiesPostParamsFormatConcise          QueryTemporalEntitiesPostParamsFormat = "concise"
+	QueryTemporalEntitiesPostParamsFormatNormalized       QueryTemporalEntitiesPostParamsFormat = "normalized"
+	QueryTemporalEntitiesPostParamsFormatSimplified       QueryTemporalEntitiesPostParamsFormat = "simplified"
+	QueryTemporalEntitiesPostParamsFormatTemporalValues   QueryTemporalEntitiesPostParamsFormat = "temporalValues"
+)
+
+// Valid indicates whether the value is a known member of the QueryTemporalEntitiesPostParamsFormat enum.
+func (e QueryTemporalEntitiesPostParamsFormat) Valid() bool {
+	switch e {
+	case QueryTemporalEntitiesPostParamsFormatAggregatedValues:
+		return true
+	case QueryTemporalEntitiesPostParamsFormatConcise:
+		return true
+	case QueryTemporalEntitiesPostParamsFormatNormalized:
+		return true
+	case QueryTemporalEntitiesPostParamsFormatSimplified:
+		return true
+	case QueryTemporalEntitiesPostParamsFormatTemporalValues:
+		return true
+	default:
+		return false
+	}
+}
+
+// AggrMethod defines model for AggrMethod.
+type AggrMethod string
 
 // Attribute Information about one attribute name in use (clause 4.5). `id` is the expanded
 // attribute name. `attributeCount` counts the entities that have it; `attributeTypes`
@@ -749,6 +1340,12 @@ type JsonProperty struct {
 // JsonPropertyType defines model for JsonProperty.Type.
 type JsonPropertyType string
 
+// KeyValuePair defines model for KeyValuePair.
+type KeyValuePair struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // LanguageMapValue A string, or several strings, in one language.
 type LanguageMapValue struct {
 	union json.RawMessage
@@ -848,6 +1445,65 @@ type NotUpdatedDetails struct {
 	DatasetId     *string `json:"datasetId,omitempty"`
 	Reason        string  `json:"reason"`
 }
+
+// Notification The body of a notification (clause 5.3.1), POSTed to HTTP endpoints and, as the `body`
+// member of an MQTT message whose `metadata` member holds the headers, published to MQTT
+// endpoints (clause 7). `triggerReason` is entityCreated, entityUpdated, entityDeleted or
+// timeInterval; a deleted entity is shown as its `id`, `type` and `deletedAt`.
+type Notification struct {
+	Context        interface{}              `json:"@context,omitempty"`
+	Data           []map[string]interface{} `json:"data"`
+	Id             string                   `json:"id"`
+	NotifiedAt     time.Time                `json:"notifiedAt"`
+	SubscriptionId string                   `json:"subscriptionId"`
+	TriggerReason  *string                  `json:"triggerReason,omitempty"`
+	Type           NotificationType         `json:"type"`
+}
+
+// NotificationType defines model for Notification.Type.
+type NotificationType string
+
+// NotificationEndpoint Where notifications go (clause 5.2.15).
+type NotificationEndpoint struct {
+	Accept *NotificationEndpointAccept `json:"accept,omitempty"`
+
+	// NotifierInfo Settings of the notifier; `MQTT-QoS` (0, 1 or 2) for MQTT endpoints.
+	NotifierInfo []KeyValuePair `json:"notifierInfo,omitempty"`
+	ReceiverInfo []KeyValuePair `json:"receiverInfo,omitempty"`
+	Uri          *string        `json:"uri,omitempty"`
+}
+
+// NotificationEndpointAccept defines model for NotificationEndpoint.Accept.
+type NotificationEndpointAccept string
+
+// NotificationParams The notification member of a subscription (clause 5.2.14). In responses it carries the
+// delivery status: `status`, `timesSent`, `timesFailed`, `lastNotification`,
+// `lastSuccess`, `lastFailure`, and the OpenTID members `pending` (notifications queued),
+// `deadLettered` (notifications given up) and `lastError`.
+type NotificationParams struct {
+	Attributes   []string `json:"attributes,omitempty"`
+	DeadLettered *int     `json:"deadLettered,omitempty"`
+
+	// Endpoint Where notifications go (clause 5.2.15).
+	Endpoint         *NotificationEndpoint     `json:"endpoint,omitempty"`
+	Format           *NotificationParamsFormat `json:"format,omitempty"`
+	LastError        *string                   `json:"lastError,omitempty"`
+	LastFailure      *time.Time                `json:"lastFailure,omitempty"`
+	LastNotification *time.Time                `json:"lastNotification,omitempty"`
+	LastSuccess      *time.Time                `json:"lastSuccess,omitempty"`
+	Pending          *int                      `json:"pending,omitempty"`
+	ShowChanges      *bool                     `json:"showChanges,omitempty"`
+	Status           *NotificationParamsStatus `json:"status,omitempty"`
+	SysAttrs         *bool                     `json:"sysAttrs,omitempty"`
+	TimesFailed      *int                      `json:"timesFailed,omitempty"`
+	TimesSent        *int                      `json:"timesSent,omitempty"`
+}
+
+// NotificationParamsFormat defines model for NotificationParams.Format.
+type NotificationParamsFormat string
+
+// NotificationParamsStatus defines model for NotificationParams.Status.
+type NotificationParamsStatus string
 
 // ObjectListItem One target entity of a ListRelationship.
 type ObjectListItem struct {
@@ -950,6 +1606,224 @@ type ScopeList = []ScopeValue
 // ScopeValue One scope.
 type ScopeValue = string
 
+// Subscription A subscription as the server shows it, with `status` (active, paused or expired) and the
+// delivery counters in `notification`.
+type Subscription struct {
+	Description *string                      `json:"description,omitempty"`
+	Entities    []SubscriptionEntitySelector `json:"entities,omitempty"`
+	ExpiresAt   *time.Time                   `json:"expiresAt,omitempty"`
+
+	// GeoQ A geo-query (clause 5.2.13); coordinates as a JSON array or its text.
+	GeoQ          *SubscriptionGeoQuery `json:"geoQ,omitempty"`
+	Id            string                `json:"id"`
+	IsActive      bool                  `json:"isActive"`
+	JsonldContext *string               `json:"jsonldContext,omitempty"`
+	Lang          *string               `json:"lang,omitempty"`
+
+	// Notification The notification member of a subscription (clause 5.2.14). In responses it carries the
+	// delivery status: `status`, `timesSent`, `timesFailed`, `lastNotification`,
+	// `lastSuccess`, `lastFailure`, and the OpenTID members `pending` (notifications queued),
+	// `deadLettered` (notifications given up) and `lastError`.
+	Notification        NotificationParams                `json:"notification"`
+	NotificationTrigger []SubscriptionNotificationTrigger `json:"notificationTrigger,omitempty"`
+	Q                   *string                           `json:"q,omitempty"`
+	ScopeQ              *string                           `json:"scopeQ,omitempty"`
+	Status              SubscriptionStatus                `json:"status"`
+	SubscriptionName    *string                           `json:"subscriptionName,omitempty"`
+	Throttling          *float64                          `json:"throttling,omitempty"`
+	TimeInterval        *float64                          `json:"timeInterval,omitempty"`
+	Type                SubscriptionType                  `json:"type"`
+	WatchedAttributes   []string                          `json:"watchedAttributes,omitempty"`
+}
+
+// SubscriptionNotificationTrigger defines model for Subscription.NotificationTrigger.
+type SubscriptionNotificationTrigger string
+
+// SubscriptionStatus defines model for Subscription.Status.
+type SubscriptionStatus string
+
+// SubscriptionType defines model for Subscription.Type.
+type SubscriptionType string
+
+// SubscriptionArray defines model for SubscriptionArray.
+type SubscriptionArray = []Subscription
+
+// SubscriptionCreate A subscription to create; `type` and `notification` are required.
+type SubscriptionCreate struct {
+	Description *string                      `json:"description,omitempty"`
+	Entities    []SubscriptionEntitySelector `json:"entities,omitempty"`
+	ExpiresAt   *time.Time                   `json:"expiresAt,omitempty"`
+
+	// GeoQ A geo-query (clause 5.2.13); coordinates as a JSON array or its text.
+	GeoQ          *SubscriptionGeoQuery `json:"geoQ,omitempty"`
+	Id            *string               `json:"id,omitempty"`
+	IsActive      *bool                 `json:"isActive,omitempty"`
+	JsonldContext *string               `json:"jsonldContext,omitempty"`
+	Lang          *string               `json:"lang,omitempty"`
+
+	// Notification The notification member of a subscription (clause 5.2.14). In responses it carries the
+	// delivery status: `status`, `timesSent`, `timesFailed`, `lastNotification`,
+	// `lastSuccess`, `lastFailure`, and the OpenTID members `pending` (notifications queued),
+	// `deadLettered` (notifications given up) and `lastError`.
+	Notification        NotificationParams                      `json:"notification"`
+	NotificationTrigger []SubscriptionCreateNotificationTrigger `json:"notificationTrigger,omitempty"`
+	Q                   *string                                 `json:"q,omitempty"`
+	ScopeQ              *string                                 `json:"scopeQ,omitempty"`
+	SubscriptionName    *string                                 `json:"subscriptionName,omitempty"`
+	Throttling          *float64                                `json:"throttling,omitempty"`
+	TimeInterval        *float64                                `json:"timeInterval,omitempty"`
+	Type                SubscriptionCreateType                  `json:"type"`
+	WatchedAttributes   []string                                `json:"watchedAttributes,omitempty"`
+}
+
+// SubscriptionCreateNotificationTrigger defines model for SubscriptionCreate.NotificationTrigger.
+type SubscriptionCreateNotificationTrigger string
+
+// SubscriptionCreateType defines model for SubscriptionCreate.Type.
+type SubscriptionCreateType string
+
+// SubscriptionEntitySelector Selects entities by type, and optionally by id or id pattern (clause 5.2.33).
+type SubscriptionEntitySelector struct {
+	Id        *string `json:"id,omitempty"`
+	IdPattern *string `json:"idPattern,omitempty"`
+	Type      string  `json:"type"`
+}
+
+// SubscriptionFields defines model for SubscriptionFields.
+type SubscriptionFields struct {
+	Description *string                      `json:"description,omitempty"`
+	Entities    []SubscriptionEntitySelector `json:"entities,omitempty"`
+	ExpiresAt   *time.Time                   `json:"expiresAt,omitempty"`
+
+	// GeoQ A geo-query (clause 5.2.13); coordinates as a JSON array or its text.
+	GeoQ          *SubscriptionGeoQuery `json:"geoQ,omitempty"`
+	Id            *string               `json:"id,omitempty"`
+	IsActive      *bool                 `json:"isActive,omitempty"`
+	JsonldContext *string               `json:"jsonldContext,omitempty"`
+	Lang          *string               `json:"lang,omitempty"`
+
+	// Notification The notification member of a subscription (clause 5.2.14). In responses it carries the
+	// delivery status: `status`, `timesSent`, `timesFailed`, `lastNotification`,
+	// `lastSuccess`, `lastFailure`, and the OpenTID members `pending` (notifications queued),
+	// `deadLettered` (notifications given up) and `lastError`.
+	Notification        *NotificationParams                     `json:"notification,omitempty"`
+	NotificationTrigger []SubscriptionFieldsNotificationTrigger `json:"notificationTrigger,omitempty"`
+	Q                   *string                                 `json:"q,omitempty"`
+	ScopeQ              *string                                 `json:"scopeQ,omitempty"`
+	SubscriptionName    *string                                 `json:"subscriptionName,omitempty"`
+	Throttling          *float64                                `json:"throttling,omitempty"`
+	TimeInterval        *float64                                `json:"timeInterval,omitempty"`
+	Type                *SubscriptionFieldsType                 `json:"type,omitempty"`
+	WatchedAttributes   []string                                `json:"watchedAttributes,omitempty"`
+}
+
+// SubscriptionFieldsNotificationTrigger defines model for SubscriptionFields.NotificationTrigger.
+type SubscriptionFieldsNotificationTrigger string
+
+// SubscriptionFieldsType defines model for SubscriptionFields.Type.
+type SubscriptionFieldsType string
+
+// SubscriptionGeoQuery A geo-query (clause 5.2.13); coordinates as a JSON array or its text.
+type SubscriptionGeoQuery struct {
+	Coordinates SubscriptionGeoQuery_Coordinates `json:"coordinates"`
+	Geometry    string                           `json:"geometry"`
+	Geoproperty *string                          `json:"geoproperty,omitempty"`
+	Georel      string                           `json:"georel"`
+}
+
+// SubscriptionGeoQueryCoordinates0 defines model for SubscriptionGeoQuery.Coordinates.0.
+type SubscriptionGeoQueryCoordinates0 = []interface{}
+
+// SubscriptionGeoQueryCoordinates1 defines model for SubscriptionGeoQuery.Coordinates.1.
+type SubscriptionGeoQueryCoordinates1 = string
+
+// SubscriptionGeoQuery_Coordinates defines model for SubscriptionGeoQuery.Coordinates.
+type SubscriptionGeoQuery_Coordinates struct {
+	union json.RawMessage
+}
+
+// SubscriptionPatch Members of a subscription to replace.
+type SubscriptionPatch = SubscriptionFields
+
+// TemporalEntity An entity in a temporal representation. In the temporal representation (clause 4.5.7)
+// each attribute is an array of instances, each a NormalizedAttribute with its `instanceId`.
+// In the simplified one (4.5.9) each attribute is an object with `type` and a list of
+// `[value, time]` pairs under `values` (`objects` for a Relationship, `languageMaps`,
+// `valueLists`, `jsons`, `vocabs`, `objectLists` for the other types). In the aggregated one
+// (4.5.19) each attribute is an object with `type` and, for each method asked for, a list of
+// `[value, start, end]` triples. An attribute with several `datasetId` gives an array of such
+// objects, each with its `datasetId`.
+//
+// Example: {"LAeq":{"avg":[[62.1,"2026-03-01T00:00:00.000Z","2026-03-02T00:00:00.000Z"]],"type":"Property"},"id":"urn:ngsi-ld:NoiseLevelObserved:quai-01","type":"NoiseLevelObserved"}
+type TemporalEntity struct {
+	// Context A JSON-LD @context; a URL, an inline object, or an array of them.
+	Context *LdContext `json:"@context,omitempty"`
+	Id      *string    `json:"id,omitempty"`
+
+	// Type One entity type name, or several for a multi-typed entity (clause 4.16).
+	Type                 *EntityTypeNames                               `json:"type,omitempty"`
+	AdditionalProperties map[string]TemporalEntity_AdditionalProperties `json:"-"`
+}
+
+// TemporalEntity0 defines model for TemporalEntity.0.
+type TemporalEntity0 = []map[string]interface{}
+
+// TemporalEntity_AdditionalProperties defines model for TemporalEntity.AdditionalProperties.
+type TemporalEntity_AdditionalProperties struct {
+	union json.RawMessage
+}
+
+// TemporalEntityArray defines model for TemporalEntityArray.
+type TemporalEntityArray = []TemporalEntity
+
+// TemporalOption defines model for TemporalOption.
+type TemporalOption string
+
+// TemporalQ The temporal selection of a temporal query (clause 5.2.21).
+type TemporalQ struct {
+	EndTimeAt    *string                `json:"endTimeAt,omitempty"`
+	LastN        *int                   `json:"lastN,omitempty"`
+	TimeAt       *string                `json:"timeAt,omitempty"`
+	Timeproperty *TemporalQTimeproperty `json:"timeproperty,omitempty"`
+	Timerel      *TemporalQTimerel      `json:"timerel,omitempty"`
+}
+
+// TemporalQTimeproperty defines model for TemporalQ.Timeproperty.
+type TemporalQTimeproperty string
+
+// TemporalQTimerel defines model for TemporalQ.Timerel.
+type TemporalQTimerel string
+
+// TemporalQuery A Query (clause 5.2.23) with its temporal part, `temporalQ`.
+type TemporalQuery struct {
+	// Context A JSON-LD @context; a URL, an inline object, or an array of them.
+	Context  *LdContext       `json:"@context,omitempty"`
+	Attrs    []string         `json:"attrs,omitempty"`
+	Entities []EntitySelector `json:"entities,omitempty"`
+
+	// GeoQ A geo-query (clause 5.2.13).
+	GeoQ   *GeoQuery `json:"geoQ,omitempty"`
+	Lang   *string   `json:"lang,omitempty"`
+	Omit   []string  `json:"omit,omitempty"`
+	Pick   []string  `json:"pick,omitempty"`
+	Q      *string   `json:"q,omitempty"`
+	ScopeQ *string   `json:"scopeQ,omitempty"`
+
+	// TemporalQ The temporal selection of a temporal query (clause 5.2.21).
+	TemporalQ *TemporalQ        `json:"temporalQ,omitempty"`
+	Type      TemporalQueryType `json:"type"`
+}
+
+// TemporalQueryType defines model for TemporalQuery.Type.
+type TemporalQueryType string
+
+// TemporalValues One attribute in the simplified or aggregated temporal representation.
+type TemporalValues struct {
+	DatasetId            *string                    `json:"datasetId,omitempty"`
+	Type                 string                     `json:"type"`
+	AdditionalProperties map[string][][]interface{} `json:"-"`
+}
+
 // UpdateResult Outcome of an attribute update or append that was not complete.
 type UpdateResult struct {
 	NotUpdated []NotUpdatedDetails `json:"notUpdated"`
@@ -989,6 +1863,12 @@ type VocabValue struct {
 	union json.RawMessage
 }
 
+// AggrMethods defines model for AggrMethods.
+type AggrMethods = []AggrMethod
+
+// AggrPeriodDuration defines model for AggrPeriodDuration.
+type AggrPeriodDuration = string
+
 // AttrId defines model for AttrId.
 type AttrId = string
 
@@ -1009,6 +1889,9 @@ type DeleteAll = bool
 
 // Details defines model for Details.
 type Details = bool
+
+// EndTimeAt defines model for EndTimeAt.
+type EndTimeAt = string
 
 // EntityId defines model for EntityId.
 type EntityId = string
@@ -1034,8 +1917,14 @@ type IdList = []string
 // IdPattern defines model for IdPattern.
 type IdPattern = string
 
+// InstanceId defines model for InstanceId.
+type InstanceId = string
+
 // Lang defines model for Lang.
 type Lang = string
+
+// LastN defines model for LastN.
+type LastN = int
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1070,8 +1959,26 @@ type Q = string
 // ScopeQ defines model for ScopeQ.
 type ScopeQ = string
 
+// SubscriptionId defines model for SubscriptionId.
+type SubscriptionId = string
+
+// TemporalFormat defines model for TemporalFormat.
+type TemporalFormat string
+
+// TemporalOptions defines model for TemporalOptions.
+type TemporalOptions = []TemporalOption
+
 // Tenant defines model for Tenant.
 type Tenant = string
+
+// TimeAt defines model for TimeAt.
+type TimeAt = string
+
+// Timeproperty defines model for Timeproperty.
+type Timeproperty string
+
+// Timerel defines model for Timerel.
+type Timerel string
 
 // TypeName defines model for TypeName.
 type TypeName = string
@@ -1220,6 +2127,36 @@ type EntityReplaceBody = EntityReplace
 // EntityWithIdArrayBody Entity fragments for batch update and merge. Each item needs an `id` (see EntityWithId);
 // an item without one is reported in the BatchOperationResult.
 type EntityWithIdArrayBody = EntityWithIdArray
+
+// SubscriptionCreateBody A subscription to create; `type` and `notification` are required.
+type SubscriptionCreateBody = SubscriptionCreate
+
+// SubscriptionPatchBody Members of a subscription to replace.
+type SubscriptionPatchBody = SubscriptionPatch
+
+// TemporalEntityBody An entity in a temporal representation. In the temporal representation (clause 4.5.7)
+// each attribute is an array of instances, each a NormalizedAttribute with its `instanceId`.
+// In the simplified one (4.5.9) each attribute is an object with `type` and a list of
+// `[value, time]` pairs under `values` (`objects` for a Relationship, `languageMaps`,
+// `valueLists`, `jsons`, `vocabs`, `objectLists` for the other types). In the aggregated one
+// (4.5.19) each attribute is an object with `type` and, for each method asked for, a list of
+// `[value, start, end]` triples. An attribute with several `datasetId` gives an array of such
+// objects, each with its `datasetId`.
+//
+// Example: {"LAeq":{"avg":[[62.1,"2026-03-01T00:00:00.000Z","2026-03-02T00:00:00.000Z"]],"type":"Property"},"id":"urn:ngsi-ld:NoiseLevelObserved:quai-01","type":"NoiseLevelObserved"}
+type TemporalEntityBody = TemporalEntity
+
+// TemporalFragmentBody An entity in a temporal representation. In the temporal representation (clause 4.5.7)
+// each attribute is an array of instances, each a NormalizedAttribute with its `instanceId`.
+// In the simplified one (4.5.9) each attribute is an object with `type` and a list of
+// `[value, time]` pairs under `values` (`objects` for a Relationship, `languageMaps`,
+// `valueLists`, `jsons`, `vocabs`, `objectLists` for the other types). In the aggregated one
+// (4.5.19) each attribute is an object with `type` and, for each method asked for, a list of
+// `[value, start, end]` triples. An attribute with several `datasetId` gives an array of such
+// objects, each with its `datasetId`.
+//
+// Example: {"LAeq":{"avg":[[62.1,"2026-03-01T00:00:00.000Z","2026-03-02T00:00:00.000Z"]],"type":"Property"},"id":"urn:ngsi-ld:NoiseLevelObserved:quai-01","type":"NoiseLevelObserved"}
+type TemporalFragmentBody = TemporalEntity
 
 // RetrieveAttributesParams defines parameters for RetrieveAttributes.
 type RetrieveAttributesParams struct {
@@ -1591,6 +2528,350 @@ type BatchUpsertParams struct {
 	Link *Link `json:"Link,omitempty"`
 }
 
+// QuerySubscriptionsParams defines parameters for QuerySubscriptions.
+type QuerySubscriptionsParams struct {
+	// Limit Maximum number of entities to return (clause 5.5.9). `0` returns none and is useful with
+	// `count=true`. A value above the server maximum gives 403 TooManyResults.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Number of matching entities to skip before the first returned (clause 5.5.9).
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count When true, the total number of matches is returned in `NGSILD-Results-Count`.
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// CreateSubscriptionParams defines parameters for CreateSubscription.
+type CreateSubscriptionParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// DeleteSubscriptionParams defines parameters for DeleteSubscription.
+type DeleteSubscriptionParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// RetrieveSubscriptionParams defines parameters for RetrieveSubscription.
+type RetrieveSubscriptionParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// UpdateSubscriptionParams defines parameters for UpdateSubscription.
+type UpdateSubscriptionParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// QueryTemporalEntitiesParams defines parameters for QueryTemporalEntities.
+type QueryTemporalEntitiesParams struct {
+	// Id Comma-separated list of entity ids to match.
+	Id IdList `form:"id,omitempty" json:"id,omitempty"`
+
+	// Type Entity type selection (clause 4.17): type names combined with `,` or `|` (or), `;` (and)
+	// and parentheses.
+	Type *TypeQuery `form:"type,omitempty" json:"type,omitempty"`
+
+	// IdPattern Regular expression that matching entity ids satisfy.
+	IdPattern *IdPattern `form:"idPattern,omitempty" json:"idPattern,omitempty"`
+
+	// Attrs Comma-separated list of attribute names. On a query, only entities with at least one of
+	// them match; on both retrieval and query, only these attributes are returned.
+	Attrs Attrs `form:"attrs,omitempty" json:"attrs,omitempty"`
+
+	// Q Query language expression (clause 4.9): comparisons of attribute values (`==`, `!=`, `>`,
+	// `>=`, `<`, `<=`, `~=`, `!~=`), ranges (`a==1..5`), lists (`a==1,2`), attribute paths into
+	// sub-attributes (`a.b`) and JSON values (`a[b.c]`), combined with `;` (and), `|` (or) and
+	// parentheses. A malformed expression is a 400 whose detail gives the position.
+	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
+	// ScopeQ Scope query (clause 4.19), e.g. `/Nantes/#` or `/Nantes/Est;/Capteurs/+`.
+	ScopeQ *ScopeQ `form:"scopeQ,omitempty" json:"scopeQ,omitempty"`
+
+	// Georel Geospatial relationship (clause 4.10): `near;maxDistance==<metres>`,
+	// `near;minDistance==<metres>`, `within`, `contains`, `intersects`, `equals`, `disjoint`,
+	// `overlaps`. Goes with `geometry` and `coordinates`.
+	Georel *Georel `form:"georel,omitempty" json:"georel,omitempty"`
+
+	// Geometry The geometry type of the reference shape (clause 4.10).
+	Geometry *GeometryParam `form:"geometry,omitempty" json:"geometry,omitempty"`
+
+	// Coordinates The GeoJSON coordinates of the reference shape, as JSON text (WGS84 longitude, latitude).
+	Coordinates *Coordinates `form:"coordinates,omitempty" json:"coordinates,omitempty"`
+
+	// Geoproperty The GeoProperty the geo-query applies to (default `location`).
+	Geoproperty *GeoPropertyParam `form:"geoproperty,omitempty" json:"geoproperty,omitempty"`
+
+	// Limit Maximum number of entities to return (clause 5.5.9). `0` returns none and is useful with
+	// `count=true`. A value above the server maximum gives 403 TooManyResults.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Number of matching entities to skip before the first returned (clause 5.5.9).
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count When true, the total number of matches is returned in `NGSILD-Results-Count`.
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Lang Language filter for LanguageProperty attributes (clause 4.15): a BCP 47 language tag,
+	// a comma-separated list of tags, or `*` for all languages.
+	Lang *Lang `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Timerel Temporal relation (clause 4.11): `before` (time < timeAt), `after` (time >= timeAt) or
+	// `between` (timeAt <= time < endTimeAt). Needs `timeAt`.
+	Timerel *QueryTemporalEntitiesParamsTimerel `form:"timerel,omitempty" json:"timerel,omitempty"`
+
+	// TimeAt Instant of the temporal relation, an RFC 3339 date-time with any offset.
+	TimeAt *TimeAt `form:"timeAt,omitempty" json:"timeAt,omitempty"`
+
+	// EndTimeAt End of the interval of `timerel=between` (excluded), an RFC 3339 date-time.
+	EndTimeAt *EndTimeAt `form:"endTimeAt,omitempty" json:"endTimeAt,omitempty"`
+
+	// Timeproperty The time of an instance the query works on: `observedAt` (the default; an instance without
+	// one is filed under its `modifiedAt`), `createdAt` or `modifiedAt`.
+	Timeproperty *QueryTemporalEntitiesParamsTimeproperty `form:"timeproperty,omitempty" json:"timeproperty,omitempty"`
+
+	// LastN Only the last N selected instances of each attribute (per `datasetId`), in ascending time
+	// order. Above the server's instance limit, 403 TooManyResults.
+	LastN *LastN `form:"lastN,omitempty" json:"lastN,omitempty"`
+
+	// Options Comma-separated options: `temporalValues` (simplified temporal representation, clause
+	// 4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+	// (the default) and `sysAttrs`.
+	Options TemporalOptions `form:"options,omitempty" json:"options,omitempty"`
+
+	// Format The temporal representation; takes precedence over `options`.
+	Format *QueryTemporalEntitiesParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AggrMethods Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+	// Counts count every instance; the other methods use the numeric values only.
+	AggrMethods AggrMethods `form:"aggrMethods,omitempty" json:"aggrMethods,omitempty"`
+
+	// AggrPeriodDuration ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+	// the beginning of the selected interval; absent or zero, one period covers the interval.
+	AggrPeriodDuration *AggrPeriodDuration `form:"aggrPeriodDuration,omitempty" json:"aggrPeriodDuration,omitempty"`
+
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// QueryTemporalEntitiesParamsTimerel defines parameters for QueryTemporalEntities.
+type QueryTemporalEntitiesParamsTimerel string
+
+// QueryTemporalEntitiesParamsTimeproperty defines parameters for QueryTemporalEntities.
+type QueryTemporalEntitiesParamsTimeproperty string
+
+// QueryTemporalEntitiesParamsFormat defines parameters for QueryTemporalEntities.
+type QueryTemporalEntitiesParamsFormat string
+
+// UpsertTemporalEntityParams defines parameters for UpsertTemporalEntity.
+type UpsertTemporalEntityParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// DeleteTemporalEntityParams defines parameters for DeleteTemporalEntity.
+type DeleteTemporalEntityParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// RetrieveTemporalEntityParams defines parameters for RetrieveTemporalEntity.
+type RetrieveTemporalEntityParams struct {
+	// Attrs Comma-separated list of attribute names. On a query, only entities with at least one of
+	// them match; on both retrieval and query, only these attributes are returned.
+	Attrs Attrs `form:"attrs,omitempty" json:"attrs,omitempty"`
+
+	// Lang Language filter for LanguageProperty attributes (clause 4.15): a BCP 47 language tag,
+	// a comma-separated list of tags, or `*` for all languages.
+	Lang *Lang `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Timerel Temporal relation (clause 4.11): `before` (time < timeAt), `after` (time >= timeAt) or
+	// `between` (timeAt <= time < endTimeAt). Needs `timeAt`.
+	Timerel *RetrieveTemporalEntityParamsTimerel `form:"timerel,omitempty" json:"timerel,omitempty"`
+
+	// TimeAt Instant of the temporal relation, an RFC 3339 date-time with any offset.
+	TimeAt *TimeAt `form:"timeAt,omitempty" json:"timeAt,omitempty"`
+
+	// EndTimeAt End of the interval of `timerel=between` (excluded), an RFC 3339 date-time.
+	EndTimeAt *EndTimeAt `form:"endTimeAt,omitempty" json:"endTimeAt,omitempty"`
+
+	// Timeproperty The time of an instance the query works on: `observedAt` (the default; an instance without
+	// one is filed under its `modifiedAt`), `createdAt` or `modifiedAt`.
+	Timeproperty *RetrieveTemporalEntityParamsTimeproperty `form:"timeproperty,omitempty" json:"timeproperty,omitempty"`
+
+	// LastN Only the last N selected instances of each attribute (per `datasetId`), in ascending time
+	// order. Above the server's instance limit, 403 TooManyResults.
+	LastN *LastN `form:"lastN,omitempty" json:"lastN,omitempty"`
+
+	// Options Comma-separated options: `temporalValues` (simplified temporal representation, clause
+	// 4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+	// (the default) and `sysAttrs`.
+	Options TemporalOptions `form:"options,omitempty" json:"options,omitempty"`
+
+	// Format The temporal representation; takes precedence over `options`.
+	Format *RetrieveTemporalEntityParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AggrMethods Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+	// Counts count every instance; the other methods use the numeric values only.
+	AggrMethods AggrMethods `form:"aggrMethods,omitempty" json:"aggrMethods,omitempty"`
+
+	// AggrPeriodDuration ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+	// the beginning of the selected interval; absent or zero, one period covers the interval.
+	AggrPeriodDuration *AggrPeriodDuration `form:"aggrPeriodDuration,omitempty" json:"aggrPeriodDuration,omitempty"`
+
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// RetrieveTemporalEntityParamsTimerel defines parameters for RetrieveTemporalEntity.
+type RetrieveTemporalEntityParamsTimerel string
+
+// RetrieveTemporalEntityParamsTimeproperty defines parameters for RetrieveTemporalEntity.
+type RetrieveTemporalEntityParamsTimeproperty string
+
+// RetrieveTemporalEntityParamsFormat defines parameters for RetrieveTemporalEntity.
+type RetrieveTemporalEntityParamsFormat string
+
+// AddTemporalAttributesParams defines parameters for AddTemporalAttributes.
+type AddTemporalAttributesParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// DeleteTemporalAttributeParams defines parameters for DeleteTemporalAttribute.
+type DeleteTemporalAttributeParams struct {
+	// DatasetId Selects the attribute instance with this datasetId (clause 4.5.5).
+	DatasetId *DatasetId `form:"datasetId,omitempty" json:"datasetId,omitempty"`
+
+	// DeleteAll When true, all instances of the attribute are deleted, whatever their datasetId.
+	DeleteAll *DeleteAll `form:"deleteAll,omitempty" json:"deleteAll,omitempty"`
+
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// DeleteTemporalAttributeInstanceParams defines parameters for DeleteTemporalAttributeInstance.
+type DeleteTemporalAttributeInstanceParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// UpdateTemporalAttributeInstanceParams defines parameters for UpdateTemporalAttributeInstance.
+type UpdateTemporalAttributeInstanceParams struct {
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// QueryTemporalEntitiesPostParams defines parameters for QueryTemporalEntitiesPost.
+type QueryTemporalEntitiesPostParams struct {
+	// Limit Maximum number of entities to return (clause 5.5.9). `0` returns none and is useful with
+	// `count=true`. A value above the server maximum gives 403 TooManyResults.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Number of matching entities to skip before the first returned (clause 5.5.9).
+	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Count When true, the total number of matches is returned in `NGSILD-Results-Count`.
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Options Comma-separated options: `temporalValues` (simplified temporal representation, clause
+	// 4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+	// (the default) and `sysAttrs`.
+	Options TemporalOptions `form:"options,omitempty" json:"options,omitempty"`
+
+	// Format The temporal representation; takes precedence over `options`.
+	Format *QueryTemporalEntitiesPostParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// AggrMethods Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+	// Counts count every instance; the other methods use the numeric values only.
+	AggrMethods AggrMethods `form:"aggrMethods,omitempty" json:"aggrMethods,omitempty"`
+
+	// AggrPeriodDuration ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+	// the beginning of the selected interval; absent or zero, one period covers the interval.
+	AggrPeriodDuration *AggrPeriodDuration `form:"aggrPeriodDuration,omitempty" json:"aggrPeriodDuration,omitempty"`
+
+	// NGSILDTenant Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant.
+	NGSILDTenant *Tenant `json:"NGSILD-Tenant,omitempty"`
+
+	// Link User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+	// `application/ld+json`. Only with `Content-Type: application/json` or on
+	// requests without a body; with `application/ld+json` bodies it gives 400.
+	Link *Link `json:"Link,omitempty"`
+}
+
+// QueryTemporalEntitiesPostParamsFormat defines parameters for QueryTemporalEntitiesPost.
+type QueryTemporalEntitiesPostParamsFormat string
+
 // RetrieveEntityTypesParams defines parameters for RetrieveEntityTypes.
 type RetrieveEntityTypesParams struct {
 	// Details When true, a detailed array is returned instead of a list of names.
@@ -1702,6 +2983,45 @@ type BatchUpsertJSONRequestBody = EntityCreateArray
 
 // BatchUpsertApplicationLdPlusJSONRequestBody defines body for BatchUpsert for application/ld+json ContentType.
 type BatchUpsertApplicationLdPlusJSONRequestBody = EntityCreateArray
+
+// CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
+type CreateSubscriptionJSONRequestBody = SubscriptionCreate
+
+// CreateSubscriptionApplicationLdPlusJSONRequestBody defines body for CreateSubscription for application/ld+json ContentType.
+type CreateSubscriptionApplicationLdPlusJSONRequestBody = SubscriptionCreate
+
+// UpdateSubscriptionJSONRequestBody defines body for UpdateSubscription for application/json ContentType.
+type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
+
+// UpdateSubscriptionApplicationLdPlusJSONRequestBody defines body for UpdateSubscription for application/ld+json ContentType.
+type UpdateSubscriptionApplicationLdPlusJSONRequestBody = SubscriptionPatch
+
+// UpsertTemporalEntityJSONRequestBody defines body for UpsertTemporalEntity for application/json ContentType.
+type UpsertTemporalEntityJSONRequestBody = TemporalEntity
+
+// UpsertTemporalEntityApplicationLdPlusJSONRequestBody defines body for UpsertTemporalEntity for application/ld+json ContentType.
+type UpsertTemporalEntityApplicationLdPlusJSONRequestBody = TemporalEntity
+
+// AddTemporalAttributesJSONRequestBody defines body for AddTemporalAttributes for application/json ContentType.
+type AddTemporalAttributesJSONRequestBody = TemporalEntity
+
+// AddTemporalAttributesApplicationLdPlusJSONRequestBody defines body for AddTemporalAttributes for application/ld+json ContentType.
+type AddTemporalAttributesApplicationLdPlusJSONRequestBody = TemporalEntity
+
+// UpdateTemporalAttributeInstanceJSONRequestBody defines body for UpdateTemporalAttributeInstance for application/json ContentType.
+type UpdateTemporalAttributeInstanceJSONRequestBody = AttributeFragment
+
+// UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody defines body for UpdateTemporalAttributeInstance for application/ld+json ContentType.
+type UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody = AttributeFragment
+
+// UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody defines body for UpdateTemporalAttributeInstance for application/merge-patch+json ContentType.
+type UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody = AttributeFragment
+
+// QueryTemporalEntitiesPostJSONRequestBody defines body for QueryTemporalEntitiesPost for application/json ContentType.
+type QueryTemporalEntitiesPostJSONRequestBody = TemporalQuery
+
+// QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody defines body for QueryTemporalEntitiesPost for application/ld+json ContentType.
+type QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody = TemporalQuery
 
 // Getter for additional properties for Entity. Returns the specified
 // element and whether it was found
@@ -3558,6 +4878,185 @@ func (a Relationship) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for TemporalEntity. Returns the specified
+// element and whether it was found
+func (a TemporalEntity) Get(fieldName string) (value TemporalEntity_AdditionalProperties, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for TemporalEntity
+func (a *TemporalEntity) Set(fieldName string, value TemporalEntity_AdditionalProperties) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]TemporalEntity_AdditionalProperties)
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for TemporalEntity to handle AdditionalProperties
+func (a *TemporalEntity) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["@context"]; found {
+		err = json.Unmarshal(raw, &a.Context)
+		if err != nil {
+			return fmt.Errorf("error reading '@context': %w", err)
+		}
+		delete(object, "@context")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.Id)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]TemporalEntity_AdditionalProperties)
+		for fieldName, fieldBuf := range object {
+			var fieldVal TemporalEntity_AdditionalProperties
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for TemporalEntity to handle AdditionalProperties
+func (a TemporalEntity) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Context != nil {
+		object["@context"], err = json.Marshal(a.Context)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '@context': %w", err)
+		}
+	}
+
+	if a.Id != nil {
+		object["id"], err = json.Marshal(a.Id)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'id': %w", err)
+		}
+	}
+
+	if a.Type != nil {
+		object["type"], err = json.Marshal(a.Type)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'type': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for TemporalValues. Returns the specified
+// element and whether it was found
+func (a TemporalValues) Get(fieldName string) (value [][]interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for TemporalValues
+func (a *TemporalValues) Set(fieldName string, value [][]interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string][][]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for TemporalValues to handle AdditionalProperties
+func (a *TemporalValues) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["datasetId"]; found {
+		err = json.Unmarshal(raw, &a.DatasetId)
+		if err != nil {
+			return fmt.Errorf("error reading 'datasetId': %w", err)
+		}
+		delete(object, "datasetId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string][][]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal [][]interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for TemporalValues to handle AdditionalProperties
+func (a TemporalValues) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.DatasetId != nil {
+		object["datasetId"], err = json.Marshal(a.DatasetId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'datasetId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for VocabProperty. Returns the specified
 // element and whether it was found
 func (a VocabProperty) Get(fieldName string) (value interface{}, found bool) {
@@ -4091,6 +5590,130 @@ func (t Scope) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Scope) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSubscriptionGeoQueryCoordinates0 returns the union data inside the SubscriptionGeoQuery_Coordinates as a SubscriptionGeoQueryCoordinates0
+func (t SubscriptionGeoQuery_Coordinates) AsSubscriptionGeoQueryCoordinates0() (SubscriptionGeoQueryCoordinates0, error) {
+	var body SubscriptionGeoQueryCoordinates0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSubscriptionGeoQueryCoordinates0 overwrites any union data inside the SubscriptionGeoQuery_Coordinates as the provided SubscriptionGeoQueryCoordinates0
+func (t *SubscriptionGeoQuery_Coordinates) FromSubscriptionGeoQueryCoordinates0(v SubscriptionGeoQueryCoordinates0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSubscriptionGeoQueryCoordinates0 performs a merge with any union data inside the SubscriptionGeoQuery_Coordinates, using the provided SubscriptionGeoQueryCoordinates0
+func (t *SubscriptionGeoQuery_Coordinates) MergeSubscriptionGeoQueryCoordinates0(v SubscriptionGeoQueryCoordinates0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSubscriptionGeoQueryCoordinates1 returns the union data inside the SubscriptionGeoQuery_Coordinates as a SubscriptionGeoQueryCoordinates1
+func (t SubscriptionGeoQuery_Coordinates) AsSubscriptionGeoQueryCoordinates1() (SubscriptionGeoQueryCoordinates1, error) {
+	var body SubscriptionGeoQueryCoordinates1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSubscriptionGeoQueryCoordinates1 overwrites any union data inside the SubscriptionGeoQuery_Coordinates as the provided SubscriptionGeoQueryCoordinates1
+func (t *SubscriptionGeoQuery_Coordinates) FromSubscriptionGeoQueryCoordinates1(v SubscriptionGeoQueryCoordinates1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSubscriptionGeoQueryCoordinates1 performs a merge with any union data inside the SubscriptionGeoQuery_Coordinates, using the provided SubscriptionGeoQueryCoordinates1
+func (t *SubscriptionGeoQuery_Coordinates) MergeSubscriptionGeoQueryCoordinates1(v SubscriptionGeoQueryCoordinates1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SubscriptionGeoQuery_Coordinates) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SubscriptionGeoQuery_Coordinates) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTemporalEntity0 returns the union data inside the TemporalEntity_AdditionalProperties as a TemporalEntity0
+func (t TemporalEntity_AdditionalProperties) AsTemporalEntity0() (TemporalEntity0, error) {
+	var body TemporalEntity0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTemporalEntity0 overwrites any union data inside the TemporalEntity_AdditionalProperties as the provided TemporalEntity0
+func (t *TemporalEntity_AdditionalProperties) FromTemporalEntity0(v TemporalEntity0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTemporalEntity0 performs a merge with any union data inside the TemporalEntity_AdditionalProperties, using the provided TemporalEntity0
+func (t *TemporalEntity_AdditionalProperties) MergeTemporalEntity0(v TemporalEntity0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTemporalValues returns the union data inside the TemporalEntity_AdditionalProperties as a TemporalValues
+func (t TemporalEntity_AdditionalProperties) AsTemporalValues() (TemporalValues, error) {
+	var body TemporalValues
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTemporalValues overwrites any union data inside the TemporalEntity_AdditionalProperties as the provided TemporalValues
+func (t *TemporalEntity_AdditionalProperties) FromTemporalValues(v TemporalValues) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTemporalValues performs a merge with any union data inside the TemporalEntity_AdditionalProperties, using the provided TemporalValues
+func (t *TemporalEntity_AdditionalProperties) MergeTemporalValues(v TemporalValues) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TemporalEntity_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TemporalEntity_AdditionalProperties) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -4766,6 +6389,277 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /entityOperations/upsert (the `BatchUpsert` operationId).
 	BatchUpsertWithApplicationLdPlusJSONBody(ctx context.Context, params *BatchUpsertParams, body BatchUpsertApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QuerySubscriptions Query Subscriptions (NGSI-LD 5.8.4)
+	//
+	// Lists the subscriptions of the tenant in creation order, paged.
+	//
+	// Corresponds with GET /subscriptions (the `QuerySubscriptions` operationId).
+	QuerySubscriptions(ctx context.Context, params *QuerySubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSubscriptionWithBody Create Subscription (NGSI-LD 5.8.1)
+	//
+	// Creates a subscription. Its notifications are delivered at least once to
+	// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+	// link-local or private address gives 400 unless the server allows such endpoints.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithBody(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSubscription Create Subscription (NGSI-LD 5.8.1)
+	//
+	// Creates a subscription. Its notifications are delivered at least once to
+	// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+	// link-local or private address gives 400 unless the server allows such endpoints.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+	CreateSubscription(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSubscriptionWithApplicationLdPlusJSONBody Create Subscription (NGSI-LD 5.8.1)
+	//
+	// Creates a subscription. Its notifications are delivered at least once to
+	// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+	// link-local or private address gives 400 unless the server allows such endpoints.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithApplicationLdPlusJSONBody(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSubscription Delete Subscription (NGSI-LD 5.8.5)
+	//
+	// Deletes a subscription and the notifications still queued for it.
+	//
+	// Corresponds with DELETE /subscriptions/{subscriptionId} (the `DeleteSubscription` operationId).
+	DeleteSubscription(ctx context.Context, subscriptionId SubscriptionId, params *DeleteSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveSubscription Retrieve Subscription (NGSI-LD 5.8.3)
+	//
+	// Returns one subscription with its status and delivery counters.
+	//
+	// Corresponds with GET /subscriptions/{subscriptionId} (the `RetrieveSubscription` operationId).
+	RetrieveSubscription(ctx context.Context, subscriptionId SubscriptionId, params *RetrieveSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSubscriptionWithBody Update Subscription (NGSI-LD 5.8.2)
+	//
+	// Replaces the members given; `notification` and `notification.endpoint` are merged member
+	// by member. The result is checked as a whole, as at creation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithBody(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSubscription Update Subscription (NGSI-LD 5.8.2)
+	//
+	// Replaces the members given; `notification` and `notification.endpoint` are merged member
+	// by member. The result is checked as a whole, as at creation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+	UpdateSubscription(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSubscriptionWithApplicationLdPlusJSONBody Update Subscription (NGSI-LD 5.8.2)
+	//
+	// Replaces the members given; `notification` and `notification.endpoint` are merged member
+	// by member. The result is checked as a whole, as at creation.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithApplicationLdPlusJSONBody(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QueryTemporalEntities Query Temporal Evolution of Entities (NGSI-LD 5.7.4)
+	//
+	// Selects entities with the filters of `GET /entities`, evaluated on their current state, and
+	// returns the temporal evolution of each one that has a history, as an array. Entities are
+	// paged with `limit` and `offset` (Link headers, `count`). The instances are selected with
+	// `timerel`, `timeAt`, `endTimeAt` and `timeproperty` (clause 4.11), `lastN` and `attrs`, and
+	// shown in the temporal (default), simplified (`options=temporalValues`) or aggregated
+	// (`options=aggregatedValues` with `aggrMethods` and `aggrPeriodDuration`) representation.
+	// When an attribute has more instances than the server's limit, the answer is 206 with a
+	// `Content-Range` header (see spec/temporal.md).
+	//
+	// Corresponds with GET /temporal/entities (the `QueryTemporalEntities` operationId).
+	QueryTemporalEntities(ctx context.Context, params *QueryTemporalEntitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpsertTemporalEntityWithBody Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+	//
+	// Records attribute instances. The body is an entity in the temporal representation (clause
+	// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+	// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+	// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+	// state of the entity is created when missing, and each attribute of it is set to the latest
+	// instance given when that one is not older than the current value (see spec/temporal.md).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+	UpsertTemporalEntityWithBody(ctx context.Context, params *UpsertTemporalEntityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpsertTemporalEntity Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+	//
+	// Records attribute instances. The body is an entity in the temporal representation (clause
+	// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+	// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+	// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+	// state of the entity is created when missing, and each attribute of it is set to the latest
+	// instance given when that one is not older than the current value (see spec/temporal.md).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+	UpsertTemporalEntity(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpsertTemporalEntityWithApplicationLdPlusJSONBody Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+	//
+	// Records attribute instances. The body is an entity in the temporal representation (clause
+	// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+	// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+	// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+	// state of the entity is created when missing, and each attribute of it is set to the latest
+	// instance given when that one is not older than the current value (see spec/temporal.md).
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+	UpsertTemporalEntityWithApplicationLdPlusJSONBody(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTemporalEntity Delete Temporal Evolution of an Entity (NGSI-LD 5.6.16)
+	//
+	// Deletes the history of the entity. Its current state, if any, is kept.
+	//
+	// Corresponds with DELETE /temporal/entities/{entityId} (the `DeleteTemporalEntity` operationId).
+	DeleteTemporalEntity(ctx context.Context, entityId EntityId, params *DeleteTemporalEntityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveTemporalEntity Retrieve Temporal Evolution of an Entity (NGSI-LD 5.7.3)
+	//
+	// Returns the temporal evolution of one entity, with the same selection of instances and the
+	// same representations as the temporal query. 404 when the entity has no history.
+	//
+	// Corresponds with GET /temporal/entities/{entityId} (the `RetrieveTemporalEntity` operationId).
+	RetrieveTemporalEntity(ctx context.Context, entityId EntityId, params *RetrieveTemporalEntityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddTemporalAttributesWithBody Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+	//
+	// Records the instances of the attributes in the body (temporal representation, `id` and
+	// `type` optional) for an entity that has a history or a current state (404 otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+	AddTemporalAttributesWithBody(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddTemporalAttributes Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+	//
+	// Records the instances of the attributes in the body (temporal representation, `id` and
+	// `type` optional) for an entity that has a history or a current state (404 otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+	AddTemporalAttributes(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddTemporalAttributesWithApplicationLdPlusJSONBody Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+	//
+	// Records the instances of the attributes in the body (temporal representation, `id` and
+	// `type` optional) for an entity that has a history or a current state (404 otherwise).
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+	AddTemporalAttributesWithApplicationLdPlusJSONBody(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTemporalAttribute Delete Attribute from Temporal Evolution of an Entity (NGSI-LD 5.6.13)
+	//
+	// Deletes every instance of the attribute with the given `datasetId` (the default instance
+	// without it), or of every `datasetId` with `deleteAll=true`.
+	//
+	// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId} (the `DeleteTemporalAttribute` operationId).
+	DeleteTemporalAttribute(ctx context.Context, entityId EntityId, attrId AttrId, params *DeleteTemporalAttributeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTemporalAttributeInstance Delete an Attribute Instance (NGSI-LD 5.6.15)
+	//
+	// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `DeleteTemporalAttributeInstance` operationId).
+	DeleteTemporalAttributeInstance(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *DeleteTemporalAttributeInstanceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemporalAttributeInstanceWithBody Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithBody(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemporalAttributeInstance Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstance(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBody Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBody(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBody Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBody(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QueryTemporalEntitiesPostWithBody Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+	//
+	// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+	// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+	// representation and the aggregation come from the query parameters.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+	QueryTemporalEntitiesPostWithBody(ctx context.Context, params *QueryTemporalEntitiesPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QueryTemporalEntitiesPost Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+	//
+	// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+	// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+	// representation and the aggregation come from the query parameters.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+	QueryTemporalEntitiesPost(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QueryTemporalEntitiesPostWithApplicationLdPlusJSONBody Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+	//
+	// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+	// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+	// representation and the aggregation come from the query parameters.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+	QueryTemporalEntitiesPostWithApplicationLdPlusJSONBody(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveEntityTypes Retrieve Available Entity Types (NGSI-LD 5.7.5, 5.7.6)
 	//
@@ -5792,6 +7686,547 @@ func (c *Client) BatchUpsert(ctx context.Context, params *BatchUpsertParams, bod
 // Corresponds with POST /entityOperations/upsert (the `BatchUpsert` operationId).
 func (c *Client) BatchUpsertWithApplicationLdPlusJSONBody(ctx context.Context, params *BatchUpsertParams, body BatchUpsertApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewBatchUpsertRequestWithApplicationLdPlusJSONBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QuerySubscriptions Query Subscriptions (NGSI-LD 5.8.4)
+//
+// Lists the subscriptions of the tenant in creation order, paged.
+//
+// Corresponds with GET /subscriptions (the `QuerySubscriptions` operationId).
+func (c *Client) QuerySubscriptions(ctx context.Context, params *QuerySubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuerySubscriptionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSubscriptionWithBody Create Subscription (NGSI-LD 5.8.1)
+//
+// Creates a subscription. Its notifications are delivered at least once to
+// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+// link-local or private address gives 400 unless the server allows such endpoints.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+func (c *Client) CreateSubscriptionWithBody(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSubscription Create Subscription (NGSI-LD 5.8.1)
+//
+// Creates a subscription. Its notifications are delivered at least once to
+// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+// link-local or private address gives 400 unless the server allows such endpoints.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+func (c *Client) CreateSubscription(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSubscriptionWithApplicationLdPlusJSONBody Create Subscription (NGSI-LD 5.8.1)
+//
+// Creates a subscription. Its notifications are delivered at least once to
+// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+// link-local or private address gives 400 unless the server allows such endpoints.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+func (c *Client) CreateSubscriptionWithApplicationLdPlusJSONBody(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequestWithApplicationLdPlusJSONBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSubscription Delete Subscription (NGSI-LD 5.8.5)
+//
+// Deletes a subscription and the notifications still queued for it.
+//
+// Corresponds with DELETE /subscriptions/{subscriptionId} (the `DeleteSubscription` operationId).
+func (c *Client) DeleteSubscription(ctx context.Context, subscriptionId SubscriptionId, params *DeleteSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSubscriptionRequest(c.Server, subscriptionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveSubscription Retrieve Subscription (NGSI-LD 5.8.3)
+//
+// Returns one subscription with its status and delivery counters.
+//
+// Corresponds with GET /subscriptions/{subscriptionId} (the `RetrieveSubscription` operationId).
+func (c *Client) RetrieveSubscription(ctx context.Context, subscriptionId SubscriptionId, params *RetrieveSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveSubscriptionRequest(c.Server, subscriptionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSubscriptionWithBody Update Subscription (NGSI-LD 5.8.2)
+//
+// Replaces the members given; `notification` and `notification.endpoint` are merged member
+// by member. The result is checked as a whole, as at creation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+func (c *Client) UpdateSubscriptionWithBody(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSubscriptionRequestWithBody(c.Server, subscriptionId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSubscription Update Subscription (NGSI-LD 5.8.2)
+//
+// Replaces the members given; `notification` and `notification.endpoint` are merged member
+// by member. The result is checked as a whole, as at creation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+func (c *Client) UpdateSubscription(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSubscriptionRequest(c.Server, subscriptionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSubscriptionWithApplicationLdPlusJSONBody Update Subscription (NGSI-LD 5.8.2)
+//
+// Replaces the members given; `notification` and `notification.endpoint` are merged member
+// by member. The result is checked as a whole, as at creation.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+func (c *Client) UpdateSubscriptionWithApplicationLdPlusJSONBody(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSubscriptionRequestWithApplicationLdPlusJSONBody(c.Server, subscriptionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QueryTemporalEntities Query Temporal Evolution of Entities (NGSI-LD 5.7.4)
+//
+// Selects entities with the filters of `GET /entities`, evaluated on their current state, and
+// returns the temporal evolution of each one that has a history, as an array. Entities are
+// paged with `limit` and `offset` (Link headers, `count`). The instances are selected with
+// `timerel`, `timeAt`, `endTimeAt` and `timeproperty` (clause 4.11), `lastN` and `attrs`, and
+// shown in the temporal (default), simplified (`options=temporalValues`) or aggregated
+// (`options=aggregatedValues` with `aggrMethods` and `aggrPeriodDuration`) representation.
+// When an attribute has more instances than the server's limit, the answer is 206 with a
+// `Content-Range` header (see spec/temporal.md).
+//
+// Corresponds with GET /temporal/entities (the `QueryTemporalEntities` operationId).
+func (c *Client) QueryTemporalEntities(ctx context.Context, params *QueryTemporalEntitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQueryTemporalEntitiesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpsertTemporalEntityWithBody Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+//
+// Records attribute instances. The body is an entity in the temporal representation (clause
+// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+// state of the entity is created when missing, and each attribute of it is set to the latest
+// instance given when that one is not older than the current value (see spec/temporal.md).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+func (c *Client) UpsertTemporalEntityWithBody(ctx context.Context, params *UpsertTemporalEntityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpsertTemporalEntityRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpsertTemporalEntity Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+//
+// Records attribute instances. The body is an entity in the temporal representation (clause
+// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+// state of the entity is created when missing, and each attribute of it is set to the latest
+// instance given when that one is not older than the current value (see spec/temporal.md).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+func (c *Client) UpsertTemporalEntity(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpsertTemporalEntityRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpsertTemporalEntityWithApplicationLdPlusJSONBody Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+//
+// Records attribute instances. The body is an entity in the temporal representation (clause
+// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+// state of the entity is created when missing, and each attribute of it is set to the latest
+// instance given when that one is not older than the current value (see spec/temporal.md).
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+func (c *Client) UpsertTemporalEntityWithApplicationLdPlusJSONBody(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpsertTemporalEntityRequestWithApplicationLdPlusJSONBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTemporalEntity Delete Temporal Evolution of an Entity (NGSI-LD 5.6.16)
+//
+// Deletes the history of the entity. Its current state, if any, is kept.
+//
+// Corresponds with DELETE /temporal/entities/{entityId} (the `DeleteTemporalEntity` operationId).
+func (c *Client) DeleteTemporalEntity(ctx context.Context, entityId EntityId, params *DeleteTemporalEntityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTemporalEntityRequest(c.Server, entityId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveTemporalEntity Retrieve Temporal Evolution of an Entity (NGSI-LD 5.7.3)
+//
+// Returns the temporal evolution of one entity, with the same selection of instances and the
+// same representations as the temporal query. 404 when the entity has no history.
+//
+// Corresponds with GET /temporal/entities/{entityId} (the `RetrieveTemporalEntity` operationId).
+func (c *Client) RetrieveTemporalEntity(ctx context.Context, entityId EntityId, params *RetrieveTemporalEntityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveTemporalEntityRequest(c.Server, entityId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddTemporalAttributesWithBody Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+//
+// Records the instances of the attributes in the body (temporal representation, `id` and
+// `type` optional) for an entity that has a history or a current state (404 otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+func (c *Client) AddTemporalAttributesWithBody(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddTemporalAttributesRequestWithBody(c.Server, entityId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddTemporalAttributes Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+//
+// Records the instances of the attributes in the body (temporal representation, `id` and
+// `type` optional) for an entity that has a history or a current state (404 otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+func (c *Client) AddTemporalAttributes(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddTemporalAttributesRequest(c.Server, entityId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddTemporalAttributesWithApplicationLdPlusJSONBody Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+//
+// Records the instances of the attributes in the body (temporal representation, `id` and
+// `type` optional) for an entity that has a history or a current state (404 otherwise).
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+func (c *Client) AddTemporalAttributesWithApplicationLdPlusJSONBody(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddTemporalAttributesRequestWithApplicationLdPlusJSONBody(c.Server, entityId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTemporalAttribute Delete Attribute from Temporal Evolution of an Entity (NGSI-LD 5.6.13)
+//
+// Deletes every instance of the attribute with the given `datasetId` (the default instance
+// without it), or of every `datasetId` with `deleteAll=true`.
+//
+// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId} (the `DeleteTemporalAttribute` operationId).
+func (c *Client) DeleteTemporalAttribute(ctx context.Context, entityId EntityId, attrId AttrId, params *DeleteTemporalAttributeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTemporalAttributeRequest(c.Server, entityId, attrId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTemporalAttributeInstance Delete an Attribute Instance (NGSI-LD 5.6.15)
+//
+// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `DeleteTemporalAttributeInstance` operationId).
+func (c *Client) DeleteTemporalAttributeInstance(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *DeleteTemporalAttributeInstanceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTemporalAttributeInstanceRequest(c.Server, entityId, attrId, instanceId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemporalAttributeInstanceWithBody Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *Client) UpdateTemporalAttributeInstanceWithBody(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemporalAttributeInstanceRequestWithBody(c.Server, entityId, attrId, instanceId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemporalAttributeInstance Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *Client) UpdateTemporalAttributeInstance(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemporalAttributeInstanceRequest(c.Server, entityId, attrId, instanceId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBody Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *Client) UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBody(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemporalAttributeInstanceRequestWithApplicationLdPlusJSONBody(c.Server, entityId, attrId, instanceId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBody Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *Client) UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBody(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemporalAttributeInstanceRequestWithApplicationMergePatchPlusJSONBody(c.Server, entityId, attrId, instanceId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QueryTemporalEntitiesPostWithBody Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+//
+// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+// representation and the aggregation come from the query parameters.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+func (c *Client) QueryTemporalEntitiesPostWithBody(ctx context.Context, params *QueryTemporalEntitiesPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQueryTemporalEntitiesPostRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QueryTemporalEntitiesPost Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+//
+// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+// representation and the aggregation come from the query parameters.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+func (c *Client) QueryTemporalEntitiesPost(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQueryTemporalEntitiesPostRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QueryTemporalEntitiesPostWithApplicationLdPlusJSONBody Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+//
+// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+// representation and the aggregation come from the query parameters.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+func (c *Client) QueryTemporalEntitiesPostWithApplicationLdPlusJSONBody(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQueryTemporalEntitiesPostRequestWithApplicationLdPlusJSONBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7922,6 +10357,1628 @@ func NewBatchUpsertRequestWithBody(server string, params *BatchUpsertParams, con
 	return req, nil
 }
 
+// NewQuerySubscriptionsRequest constructs an http.Request for the QuerySubscriptions method
+func NewQuerySubscriptionsRequest(server string, params *QuerySubscriptionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/subscriptions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateSubscriptionRequest calls the generic CreateSubscription builder with application/json body
+func NewCreateSubscriptionRequest(server string, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSubscriptionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateSubscriptionRequestWithApplicationLdPlusJSONBody calls the generic CreateSubscription builder with application/ld+json body
+func NewCreateSubscriptionRequestWithApplicationLdPlusJSONBody(server string, params *CreateSubscriptionParams, body CreateSubscriptionApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSubscriptionRequestWithBody(server, params, "application/ld+json", bodyReader)
+}
+
+// NewCreateSubscriptionRequestWithBody constructs an http.Request for the CreateSubscription method, with any body, and a specified content type
+func NewCreateSubscriptionRequestWithBody(server string, params *CreateSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/subscriptions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteSubscriptionRequest constructs an http.Request for the DeleteSubscription method
+func NewDeleteSubscriptionRequest(server string, subscriptionId SubscriptionId, params *DeleteSubscriptionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "subscriptionId", subscriptionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/subscriptions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetrieveSubscriptionRequest constructs an http.Request for the RetrieveSubscription method
+func NewRetrieveSubscriptionRequest(server string, subscriptionId SubscriptionId, params *RetrieveSubscriptionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "subscriptionId", subscriptionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/subscriptions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateSubscriptionRequest calls the generic UpdateSubscription builder with application/json body
+func NewUpdateSubscriptionRequest(server string, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSubscriptionRequestWithBody(server, subscriptionId, params, "application/json", bodyReader)
+}
+
+// NewUpdateSubscriptionRequestWithApplicationLdPlusJSONBody calls the generic UpdateSubscription builder with application/ld+json body
+func NewUpdateSubscriptionRequestWithApplicationLdPlusJSONBody(server string, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSubscriptionRequestWithBody(server, subscriptionId, params, "application/ld+json", bodyReader)
+}
+
+// NewUpdateSubscriptionRequestWithBody constructs an http.Request for the UpdateSubscription method, with any body, and a specified content type
+func NewUpdateSubscriptionRequestWithBody(server string, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "subscriptionId", subscriptionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/subscriptions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewQueryTemporalEntitiesRequest constructs an http.Request for the QueryTemporalEntities method
+func NewQueryTemporalEntitiesRequest(server string, params *QueryTemporalEntitiesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Id != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IdPattern != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "idPattern", *params.IdPattern, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Attrs != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attrs", params.Attrs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ScopeQ != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scopeQ", *params.ScopeQ, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Georel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "georel", *params.Georel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Geometry != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "geometry", *params.Geometry, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Coordinates != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "coordinates", *params.Coordinates, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Geoproperty != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "geoproperty", *params.Geoproperty, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Timerel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timerel", *params.Timerel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TimeAt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timeAt", *params.TimeAt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndTimeAt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endTimeAt", *params.EndTimeAt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Timeproperty != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timeproperty", *params.Timeproperty, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LastN != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lastN", *params.LastN, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Options != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "options", params.Options, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AggrMethods != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggrMethods", params.AggrMethods, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AggrPeriodDuration != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aggrPeriodDuration", *params.AggrPeriodDuration, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpsertTemporalEntityRequest calls the generic UpsertTemporalEntity builder with application/json body
+func NewUpsertTemporalEntityRequest(server string, params *UpsertTemporalEntityParams, body UpsertTemporalEntityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpsertTemporalEntityRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewUpsertTemporalEntityRequestWithApplicationLdPlusJSONBody calls the generic UpsertTemporalEntity builder with application/ld+json body
+func NewUpsertTemporalEntityRequestWithApplicationLdPlusJSONBody(server string, params *UpsertTemporalEntityParams, body UpsertTemporalEntityApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpsertTemporalEntityRequestWithBody(server, params, "application/ld+json", bodyReader)
+}
+
+// NewUpsertTemporalEntityRequestWithBody constructs an http.Request for the UpsertTemporalEntity method, with any body, and a specified content type
+func NewUpsertTemporalEntityRequestWithBody(server string, params *UpsertTemporalEntityParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteTemporalEntityRequest constructs an http.Request for the DeleteTemporalEntity method
+func NewDeleteTemporalEntityRequest(server string, entityId EntityId, params *DeleteTemporalEntityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entityId", entityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uri"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetrieveTemporalEntityRequest constructs an http.Request for the RetrieveTemporalEntity method
+func NewRetrieveTemporalEntityRequest(server string, entityId EntityId, params *RetrieveTemporalEntityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entityId", entityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uri"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Attrs != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attrs", params.Attrs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Timerel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timerel", *params.Timerel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TimeAt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timeAt", *params.TimeAt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndTimeAt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endTimeAt", *params.EndTimeAt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Timeproperty != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timeproperty", *params.Timeproperty, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LastN != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lastN", *params.LastN, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Options != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "options", params.Options, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AggrMethods != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggrMethods", params.AggrMethods, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AggrPeriodDuration != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aggrPeriodDuration", *params.AggrPeriodDuration, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAddTemporalAttributesRequest calls the generic AddTemporalAttributes builder with application/json body
+func NewAddTemporalAttributesRequest(server string, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddTemporalAttributesRequestWithBody(server, entityId, params, "application/json", bodyReader)
+}
+
+// NewAddTemporalAttributesRequestWithApplicationLdPlusJSONBody calls the generic AddTemporalAttributes builder with application/ld+json body
+func NewAddTemporalAttributesRequestWithApplicationLdPlusJSONBody(server string, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddTemporalAttributesRequestWithBody(server, entityId, params, "application/ld+json", bodyReader)
+}
+
+// NewAddTemporalAttributesRequestWithBody constructs an http.Request for the AddTemporalAttributes method, with any body, and a specified content type
+func NewAddTemporalAttributesRequestWithBody(server string, entityId EntityId, params *AddTemporalAttributesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entityId", entityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uri"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities/%s/attrs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteTemporalAttributeRequest constructs an http.Request for the DeleteTemporalAttribute method
+func NewDeleteTemporalAttributeRequest(server string, entityId EntityId, attrId AttrId, params *DeleteTemporalAttributeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entityId", entityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uri"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "attrId", attrId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities/%s/attrs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DatasetId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "datasetId", *params.DatasetId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.DeleteAll != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "deleteAll", *params.DeleteAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteTemporalAttributeInstanceRequest constructs an http.Request for the DeleteTemporalAttributeInstance method
+func NewDeleteTemporalAttributeInstanceRequest(server string, entityId EntityId, attrId AttrId, instanceId InstanceId, params *DeleteTemporalAttributeInstanceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entityId", entityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uri"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "attrId", attrId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "instanceId", instanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities/%s/attrs/%s/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateTemporalAttributeInstanceRequest calls the generic UpdateTemporalAttributeInstance builder with application/json body
+func NewUpdateTemporalAttributeInstanceRequest(server string, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTemporalAttributeInstanceRequestWithBody(server, entityId, attrId, instanceId, params, "application/json", bodyReader)
+}
+
+// NewUpdateTemporalAttributeInstanceRequestWithApplicationLdPlusJSONBody calls the generic UpdateTemporalAttributeInstance builder with application/ld+json body
+func NewUpdateTemporalAttributeInstanceRequestWithApplicationLdPlusJSONBody(server string, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTemporalAttributeInstanceRequestWithBody(server, entityId, attrId, instanceId, params, "application/ld+json", bodyReader)
+}
+
+// NewUpdateTemporalAttributeInstanceRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateTemporalAttributeInstance builder with application/merge-patch+json body
+func NewUpdateTemporalAttributeInstanceRequestWithApplicationMergePatchPlusJSONBody(server string, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTemporalAttributeInstanceRequestWithBody(server, entityId, attrId, instanceId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateTemporalAttributeInstanceRequestWithBody constructs an http.Request for the UpdateTemporalAttributeInstance method, with any body, and a specified content type
+func NewUpdateTemporalAttributeInstanceRequestWithBody(server string, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entityId", entityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uri"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "attrId", attrId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "instanceId", instanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entities/%s/attrs/%s/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewQueryTemporalEntitiesPostRequest calls the generic QueryTemporalEntitiesPost builder with application/json body
+func NewQueryTemporalEntitiesPostRequest(server string, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewQueryTemporalEntitiesPostRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewQueryTemporalEntitiesPostRequestWithApplicationLdPlusJSONBody calls the generic QueryTemporalEntitiesPost builder with application/ld+json body
+func NewQueryTemporalEntitiesPostRequestWithApplicationLdPlusJSONBody(server string, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewQueryTemporalEntitiesPostRequestWithBody(server, params, "application/ld+json", bodyReader)
+}
+
+// NewQueryTemporalEntitiesPostRequestWithBody constructs an http.Request for the QueryTemporalEntitiesPost method, with any body, and a specified content type
+func NewQueryTemporalEntitiesPostRequestWithBody(server string, params *QueryTemporalEntitiesPostParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/temporal/entityOperations/query")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Options != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "options", params.Options, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AggrMethods != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggrMethods", params.AggrMethods, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AggrPeriodDuration != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aggrPeriodDuration", *params.AggrPeriodDuration, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.NGSILDTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "NGSILD-Tenant", *params.NGSILDTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("NGSILD-Tenant", headerParam0)
+		}
+
+		if params.Link != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Link", *params.Link, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Link", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRetrieveEntityTypesRequest constructs an http.Request for the RetrieveEntityTypes method
 func NewRetrieveEntityTypesRequest(server string, params *RetrieveEntityTypesParams) (*http.Request, error) {
 	var err error
@@ -8653,6 +12710,293 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /entityOperations/upsert (the `BatchUpsert` operationId).
 	BatchUpsertWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *BatchUpsertParams, body BatchUpsertApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchUpsertResponse, error)
+
+	// QuerySubscriptionsWithResponse Query Subscriptions (NGSI-LD 5.8.4)
+	//
+	// Lists the subscriptions of the tenant in creation order, paged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /subscriptions (the `QuerySubscriptions` operationId).
+	QuerySubscriptionsWithResponse(ctx context.Context, params *QuerySubscriptionsParams, reqEditors ...RequestEditorFn) (*QuerySubscriptionsResponse, error)
+
+	// CreateSubscriptionWithBodyWithResponse Create Subscription (NGSI-LD 5.8.1)
+	//
+	// Creates a subscription. Its notifications are delivered at least once to
+	// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+	// link-local or private address gives 400 unless the server allows such endpoints.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithBodyWithResponse(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+
+	// CreateSubscriptionWithResponse Create Subscription (NGSI-LD 5.8.1)
+	//
+	// Creates a subscription. Its notifications are delivered at least once to
+	// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+	// link-local or private address gives 400 unless the server allows such endpoints.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithResponse(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+
+	// CreateSubscriptionWithApplicationLdPlusJSONBodyWithResponse Create Subscription (NGSI-LD 5.8.1)
+	//
+	// Creates a subscription. Its notifications are delivered at least once to
+	// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+	// link-local or private address gives 400 unless the server allows such endpoints.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+
+	// DeleteSubscriptionWithResponse Delete Subscription (NGSI-LD 5.8.5)
+	//
+	// Deletes a subscription and the notifications still queued for it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /subscriptions/{subscriptionId} (the `DeleteSubscription` operationId).
+	DeleteSubscriptionWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *DeleteSubscriptionParams, reqEditors ...RequestEditorFn) (*DeleteSubscriptionResponse, error)
+
+	// RetrieveSubscriptionWithResponse Retrieve Subscription (NGSI-LD 5.8.3)
+	//
+	// Returns one subscription with its status and delivery counters.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /subscriptions/{subscriptionId} (the `RetrieveSubscription` operationId).
+	RetrieveSubscriptionWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *RetrieveSubscriptionParams, reqEditors ...RequestEditorFn) (*RetrieveSubscriptionResponse, error)
+
+	// UpdateSubscriptionWithBodyWithResponse Update Subscription (NGSI-LD 5.8.2)
+	//
+	// Replaces the members given; `notification` and `notification.endpoint` are merged member
+	// by member. The result is checked as a whole, as at creation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithBodyWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error)
+
+	// UpdateSubscriptionWithResponse Update Subscription (NGSI-LD 5.8.2)
+	//
+	// Replaces the members given; `notification` and `notification.endpoint` are merged member
+	// by member. The result is checked as a whole, as at creation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error)
+
+	// UpdateSubscriptionWithApplicationLdPlusJSONBodyWithResponse Update Subscription (NGSI-LD 5.8.2)
+	//
+	// Replaces the members given; `notification` and `notification.endpoint` are merged member
+	// by member. The result is checked as a whole, as at creation.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error)
+
+	// QueryTemporalEntitiesWithResponse Query Temporal Evolution of Entities (NGSI-LD 5.7.4)
+	//
+	// Selects entities with the filters of `GET /entities`, evaluated on their current state, and
+	// returns the temporal evolution of each one that has a history, as an array. Entities are
+	// paged with `limit` and `offset` (Link headers, `count`). The instances are selected with
+	// `timerel`, `timeAt`, `endTimeAt` and `timeproperty` (clause 4.11), `lastN` and `attrs`, and
+	// shown in the temporal (default), simplified (`options=temporalValues`) or aggregated
+	// (`options=aggregatedValues` with `aggrMethods` and `aggrPeriodDuration`) representation.
+	// When an attribute has more instances than the server's limit, the answer is 206 with a
+	// `Content-Range` header (see spec/temporal.md).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /temporal/entities (the `QueryTemporalEntities` operationId).
+	QueryTemporalEntitiesWithResponse(ctx context.Context, params *QueryTemporalEntitiesParams, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesResponse, error)
+
+	// UpsertTemporalEntityWithBodyWithResponse Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+	//
+	// Records attribute instances. The body is an entity in the temporal representation (clause
+	// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+	// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+	// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+	// state of the entity is created when missing, and each attribute of it is set to the latest
+	// instance given when that one is not older than the current value (see spec/temporal.md).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+	UpsertTemporalEntityWithBodyWithResponse(ctx context.Context, params *UpsertTemporalEntityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertTemporalEntityResponse, error)
+
+	// UpsertTemporalEntityWithResponse Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+	//
+	// Records attribute instances. The body is an entity in the temporal representation (clause
+	// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+	// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+	// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+	// state of the entity is created when missing, and each attribute of it is set to the latest
+	// instance given when that one is not older than the current value (see spec/temporal.md).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+	UpsertTemporalEntityWithResponse(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertTemporalEntityResponse, error)
+
+	// UpsertTemporalEntityWithApplicationLdPlusJSONBodyWithResponse Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+	//
+	// Records attribute instances. The body is an entity in the temporal representation (clause
+	// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+	// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+	// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+	// state of the entity is created when missing, and each attribute of it is set to the latest
+	// instance given when that one is not older than the current value (see spec/temporal.md).
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+	UpsertTemporalEntityWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertTemporalEntityResponse, error)
+
+	// DeleteTemporalEntityWithResponse Delete Temporal Evolution of an Entity (NGSI-LD 5.6.16)
+	//
+	// Deletes the history of the entity. Its current state, if any, is kept.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /temporal/entities/{entityId} (the `DeleteTemporalEntity` operationId).
+	DeleteTemporalEntityWithResponse(ctx context.Context, entityId EntityId, params *DeleteTemporalEntityParams, reqEditors ...RequestEditorFn) (*DeleteTemporalEntityResponse, error)
+
+	// RetrieveTemporalEntityWithResponse Retrieve Temporal Evolution of an Entity (NGSI-LD 5.7.3)
+	//
+	// Returns the temporal evolution of one entity, with the same selection of instances and the
+	// same representations as the temporal query. 404 when the entity has no history.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /temporal/entities/{entityId} (the `RetrieveTemporalEntity` operationId).
+	RetrieveTemporalEntityWithResponse(ctx context.Context, entityId EntityId, params *RetrieveTemporalEntityParams, reqEditors ...RequestEditorFn) (*RetrieveTemporalEntityResponse, error)
+
+	// AddTemporalAttributesWithBodyWithResponse Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+	//
+	// Records the instances of the attributes in the body (temporal representation, `id` and
+	// `type` optional) for an entity that has a history or a current state (404 otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+	AddTemporalAttributesWithBodyWithResponse(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddTemporalAttributesResponse, error)
+
+	// AddTemporalAttributesWithResponse Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+	//
+	// Records the instances of the attributes in the body (temporal representation, `id` and
+	// `type` optional) for an entity that has a history or a current state (404 otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+	AddTemporalAttributesWithResponse(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*AddTemporalAttributesResponse, error)
+
+	// AddTemporalAttributesWithApplicationLdPlusJSONBodyWithResponse Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+	//
+	// Records the instances of the attributes in the body (temporal representation, `id` and
+	// `type` optional) for an entity that has a history or a current state (404 otherwise).
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+	AddTemporalAttributesWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*AddTemporalAttributesResponse, error)
+
+	// DeleteTemporalAttributeWithResponse Delete Attribute from Temporal Evolution of an Entity (NGSI-LD 5.6.13)
+	//
+	// Deletes every instance of the attribute with the given `datasetId` (the default instance
+	// without it), or of every `datasetId` with `deleteAll=true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId} (the `DeleteTemporalAttribute` operationId).
+	DeleteTemporalAttributeWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, params *DeleteTemporalAttributeParams, reqEditors ...RequestEditorFn) (*DeleteTemporalAttributeResponse, error)
+
+	// DeleteTemporalAttributeInstanceWithResponse Delete an Attribute Instance (NGSI-LD 5.6.15)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `DeleteTemporalAttributeInstance` operationId).
+	DeleteTemporalAttributeInstanceWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *DeleteTemporalAttributeInstanceParams, reqEditors ...RequestEditorFn) (*DeleteTemporalAttributeInstanceResponse, error)
+
+	// UpdateTemporalAttributeInstanceWithBodyWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithBodyWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error)
+
+	// UpdateTemporalAttributeInstanceWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error)
+
+	// UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBodyWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error)
+
+	// UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBodyWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+	//
+	// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+	// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+	UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error)
+
+	// QueryTemporalEntitiesPostWithBodyWithResponse Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+	//
+	// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+	// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+	// representation and the aggregation come from the query parameters.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+	QueryTemporalEntitiesPostWithBodyWithResponse(ctx context.Context, params *QueryTemporalEntitiesPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesPostResponse, error)
+
+	// QueryTemporalEntitiesPostWithResponse Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+	//
+	// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+	// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+	// representation and the aggregation come from the query parameters.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+	QueryTemporalEntitiesPostWithResponse(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostJSONRequestBody, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesPostResponse, error)
+
+	// QueryTemporalEntitiesPostWithApplicationLdPlusJSONBodyWithResponse Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+	//
+	// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+	// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+	// representation and the aggregation come from the query parameters.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+	QueryTemporalEntitiesPostWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesPostResponse, error)
 
 	// RetrieveEntityTypesWithResponse Retrieve Available Entity Types (NGSI-LD 5.7.5, 5.7.6)
 	//
@@ -10858,6 +15202,1638 @@ func (r BatchUpsertResponse) ContentType() string {
 	return ""
 }
 
+// QuerySubscriptionsResponse200Headers the declared response headers of an HTTP 200 response for QuerySubscriptions
+type QuerySubscriptionsResponse200Headers struct {
+	Link               *string
+	NGSILDResultsCount *int
+}
+
+type QuerySubscriptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubscriptionArray
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *SubscriptionArray
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *TooManyResultsApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *TooManyResultsApplicationProblemPlusJSON
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *NotAcceptableApplicationJSON
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *QuerySubscriptionsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r QuerySubscriptionsResponse) GetJSON200() *SubscriptionArray {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r QuerySubscriptionsResponse) GetApplicationldJSON200() *SubscriptionArray {
+	return r.ApplicationldJSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r QuerySubscriptionsResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r QuerySubscriptionsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r QuerySubscriptionsResponse) GetJSON403() *TooManyResultsApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r QuerySubscriptionsResponse) GetApplicationproblemJSON403() *TooManyResultsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r QuerySubscriptionsResponse) GetJSON406() *NotAcceptableApplicationJSON {
+	return r.JSON406
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r QuerySubscriptionsResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON406
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r QuerySubscriptionsResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r QuerySubscriptionsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r QuerySubscriptionsResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r QuerySubscriptionsResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r QuerySubscriptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r QuerySubscriptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r QuerySubscriptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r QuerySubscriptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateSubscriptionResponse201Headers the declared response headers of an HTTP 201 response for CreateSubscription
+type CreateSubscriptionResponse201Headers struct {
+	Location *string
+}
+
+type CreateSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *AlreadyExistsApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *AlreadyExistsApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateSubscriptionResponse201Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateSubscriptionResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON409() *AlreadyExistsApplicationJSON {
+	return r.JSON409
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateSubscriptionResponse) GetApplicationproblemJSON409() *AlreadyExistsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateSubscriptionResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateSubscriptionResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r CreateSubscriptionResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteSubscriptionResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteSubscriptionResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSubscriptionResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteSubscriptionResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteSubscriptionResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteSubscriptionResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteSubscriptionResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r DeleteSubscriptionResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveSubscriptionResponse200Headers the declared response headers of an HTTP 200 response for RetrieveSubscription
+type RetrieveSubscriptionResponse200Headers struct {
+	Link *string
+}
+
+type RetrieveSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Subscription
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *Subscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *NotAcceptableApplicationJSON
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveSubscriptionResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveSubscriptionResponse) GetJSON200() *Subscription {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r RetrieveSubscriptionResponse) GetApplicationldJSON200() *Subscription {
+	return r.ApplicationldJSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetrieveSubscriptionResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetrieveSubscriptionResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetrieveSubscriptionResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetrieveSubscriptionResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r RetrieveSubscriptionResponse) GetJSON406() *NotAcceptableApplicationJSON {
+	return r.JSON406
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r RetrieveSubscriptionResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON406
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RetrieveSubscriptionResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetrieveSubscriptionResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RetrieveSubscriptionResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r RetrieveSubscriptionResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateSubscriptionResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateSubscriptionResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateSubscriptionResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateSubscriptionResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateSubscriptionResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateSubscriptionResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateSubscriptionResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateSubscriptionResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateSubscriptionResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdateSubscriptionResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// QueryTemporalEntitiesResponse200Headers the declared response headers of an HTTP 200 response for QueryTemporalEntities
+type QueryTemporalEntitiesResponse200Headers struct {
+	Link               *string
+	NGSILDResultsCount *int
+}
+
+// QueryTemporalEntitiesResponse206Headers the declared response headers of an HTTP 206 response for QueryTemporalEntities
+type QueryTemporalEntitiesResponse206Headers struct {
+	ContentRange       *string
+	Link               *string
+	NGSILDResultsCount *int
+}
+
+type QueryTemporalEntitiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemporalEntityArray
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *TemporalEntityArray
+	// JSON206 the response for an HTTP 206 `application/json` response
+	JSON206 *TemporalEntityArray
+	// ApplicationldJSON206 the response for an HTTP 206 `application/ld+json` response
+	ApplicationldJSON206 *TemporalEntityArray
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *TooManyResultsApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *TooManyResultsApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NonexistentTenantApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NonexistentTenantApplicationProblemPlusJSON
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *NotAcceptableApplicationJSON
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *QueryTemporalEntitiesResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *QueryTemporalEntitiesResponse206Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON200() *TemporalEntityArray {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationldJSON200() *TemporalEntityArray {
+	return r.ApplicationldJSON200
+}
+
+// GetJSON206 returns the response for an HTTP 206 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON206() *TemporalEntityArray {
+	return r.JSON206
+}
+
+// GetApplicationldJSON206 returns the response for an HTTP 206 `application/ld+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationldJSON206() *TemporalEntityArray {
+	return r.ApplicationldJSON206
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON403() *TooManyResultsApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationproblemJSON403() *TooManyResultsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON404() *NonexistentTenantApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationproblemJSON404() *NonexistentTenantApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON406() *NotAcceptableApplicationJSON {
+	return r.JSON406
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON406
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r QueryTemporalEntitiesResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r QueryTemporalEntitiesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r QueryTemporalEntitiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r QueryTemporalEntitiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r QueryTemporalEntitiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r QueryTemporalEntitiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpsertTemporalEntityResponse201Headers the declared response headers of an HTTP 201 response for UpsertTemporalEntity
+type UpsertTemporalEntityResponse201Headers struct {
+	Location *string
+}
+
+type UpsertTemporalEntityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *UpsertTemporalEntityResponse201Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpsertTemporalEntityResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpsertTemporalEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpsertTemporalEntityResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpsertTemporalEntityResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpsertTemporalEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpsertTemporalEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpsertTemporalEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpsertTemporalEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r UpsertTemporalEntityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpsertTemporalEntityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpsertTemporalEntityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpsertTemporalEntityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteTemporalEntityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteTemporalEntityResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteTemporalEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTemporalEntityResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteTemporalEntityResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteTemporalEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteTemporalEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteTemporalEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r DeleteTemporalEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTemporalEntityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTemporalEntityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTemporalEntityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTemporalEntityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveTemporalEntityResponse200Headers the declared response headers of an HTTP 200 response for RetrieveTemporalEntity
+type RetrieveTemporalEntityResponse200Headers struct {
+	Link *string
+}
+
+// RetrieveTemporalEntityResponse206Headers the declared response headers of an HTTP 206 response for RetrieveTemporalEntity
+type RetrieveTemporalEntityResponse206Headers struct {
+	ContentRange *string
+	Link         *string
+}
+
+type RetrieveTemporalEntityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemporalEntity
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *TemporalEntity
+	// JSON206 the response for an HTTP 206 `application/json` response
+	JSON206 *TemporalEntity
+	// ApplicationldJSON206 the response for an HTTP 206 `application/ld+json` response
+	ApplicationldJSON206 *TemporalEntity
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *TooManyResultsApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *TooManyResultsApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *NotAcceptableApplicationJSON
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveTemporalEntityResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *RetrieveTemporalEntityResponse206Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON200() *TemporalEntity {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationldJSON200() *TemporalEntity {
+	return r.ApplicationldJSON200
+}
+
+// GetJSON206 returns the response for an HTTP 206 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON206() *TemporalEntity {
+	return r.JSON206
+}
+
+// GetApplicationldJSON206 returns the response for an HTTP 206 `application/ld+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationldJSON206() *TemporalEntity {
+	return r.ApplicationldJSON206
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON403() *TooManyResultsApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationproblemJSON403() *TooManyResultsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON406() *NotAcceptableApplicationJSON {
+	return r.JSON406
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON406
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RetrieveTemporalEntityResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r RetrieveTemporalEntityResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveTemporalEntityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveTemporalEntityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveTemporalEntityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveTemporalEntityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddTemporalAttributesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddTemporalAttributesResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddTemporalAttributesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddTemporalAttributesResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddTemporalAttributesResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AddTemporalAttributesResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddTemporalAttributesResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AddTemporalAttributesResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddTemporalAttributesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AddTemporalAttributesResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r AddTemporalAttributesResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AddTemporalAttributesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddTemporalAttributesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddTemporalAttributesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddTemporalAttributesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteTemporalAttributeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteTemporalAttributeResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteTemporalAttributeResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTemporalAttributeResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteTemporalAttributeResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteTemporalAttributeResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteTemporalAttributeResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteTemporalAttributeResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r DeleteTemporalAttributeResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTemporalAttributeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTemporalAttributeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTemporalAttributeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTemporalAttributeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteTemporalAttributeInstanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r DeleteTemporalAttributeInstanceResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTemporalAttributeInstanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTemporalAttributeInstanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTemporalAttributeInstanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTemporalAttributeInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateTemporalAttributeInstanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdateTemporalAttributeInstanceResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTemporalAttributeInstanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTemporalAttributeInstanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTemporalAttributeInstanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTemporalAttributeInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// QueryTemporalEntitiesPostResponse200Headers the declared response headers of an HTTP 200 response for QueryTemporalEntitiesPost
+type QueryTemporalEntitiesPostResponse200Headers struct {
+	Link               *string
+	NGSILDResultsCount *int
+}
+
+// QueryTemporalEntitiesPostResponse206Headers the declared response headers of an HTTP 206 response for QueryTemporalEntitiesPost
+type QueryTemporalEntitiesPostResponse206Headers struct {
+	ContentRange       *string
+	Link               *string
+	NGSILDResultsCount *int
+}
+
+type QueryTemporalEntitiesPostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemporalEntityArray
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *TemporalEntityArray
+	// JSON206 the response for an HTTP 206 `application/json` response
+	JSON206 *TemporalEntityArray
+	// ApplicationldJSON206 the response for an HTTP 206 `application/ld+json` response
+	ApplicationldJSON206 *TemporalEntityArray
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *TooManyResultsApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *TooManyResultsApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NonexistentTenantApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NonexistentTenantApplicationProblemPlusJSON
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *NotAcceptableApplicationJSON
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptableApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *LdContextNotAvailableApplicationJSON
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *LdContextNotAvailableApplicationProblemPlusJSON
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *QueryTemporalEntitiesPostResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *QueryTemporalEntitiesPostResponse206Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON200() *TemporalEntityArray {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationldJSON200() *TemporalEntityArray {
+	return r.ApplicationldJSON200
+}
+
+// GetJSON206 returns the response for an HTTP 206 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON206() *TemporalEntityArray {
+	return r.JSON206
+}
+
+// GetApplicationldJSON206 returns the response for an HTTP 206 `application/ld+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationldJSON206() *TemporalEntityArray {
+	return r.ApplicationldJSON206
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON403() *TooManyResultsApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON403() *TooManyResultsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON404() *NonexistentTenantApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON404() *NonexistentTenantApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON406() *NotAcceptableApplicationJSON {
+	return r.JSON406
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON406() *NotAcceptableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON406
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r QueryTemporalEntitiesPostResponse) GetJSON504() *LdContextNotAvailableApplicationJSON {
+	return r.JSON504
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r QueryTemporalEntitiesPostResponse) GetApplicationproblemJSON504() *LdContextNotAvailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r QueryTemporalEntitiesPostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r QueryTemporalEntitiesPostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r QueryTemporalEntitiesPostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r QueryTemporalEntitiesPostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RetrieveEntityTypesResponse200Headers the declared response headers of an HTTP 200 response for RetrieveEntityTypes
 type RetrieveEntityTypesResponse200Headers struct {
 	Link *string
@@ -11942,6 +17918,455 @@ func (c *ClientWithResponses) BatchUpsertWithApplicationLdPlusJSONBodyWithRespon
 		return nil, err
 	}
 	return ParseBatchUpsertResponse(rsp)
+}
+
+// QuerySubscriptionsWithResponse Query Subscriptions (NGSI-LD 5.8.4)
+//
+// Lists the subscriptions of the tenant in creation order, paged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /subscriptions (the `QuerySubscriptions` operationId).
+func (c *ClientWithResponses) QuerySubscriptionsWithResponse(ctx context.Context, params *QuerySubscriptionsParams, reqEditors ...RequestEditorFn) (*QuerySubscriptionsResponse, error) {
+	rsp, err := c.QuerySubscriptions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQuerySubscriptionsResponse(rsp)
+}
+
+// CreateSubscriptionWithBodyWithResponse Create Subscription (NGSI-LD 5.8.1)
+//
+// Creates a subscription. Its notifications are delivered at least once to
+// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+// link-local or private address gives 400 unless the server allows such endpoints.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscriptionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSubscriptionResponse(rsp)
+}
+
+// CreateSubscriptionWithResponse Create Subscription (NGSI-LD 5.8.1)
+//
+// Creates a subscription. Its notifications are delivered at least once to
+// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+// link-local or private address gives 400 unless the server allows such endpoints.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscription(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSubscriptionResponse(rsp)
+}
+
+// CreateSubscriptionWithApplicationLdPlusJSONBodyWithResponse Create Subscription (NGSI-LD 5.8.1)
+//
+// Creates a subscription. Its notifications are delivered at least once to
+// `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+// link-local or private address gives 400 unless the server allows such endpoints.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /subscriptions (the `CreateSubscription` operationId).
+func (c *ClientWithResponses) CreateSubscriptionWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscriptionWithApplicationLdPlusJSONBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSubscriptionResponse(rsp)
+}
+
+// DeleteSubscriptionWithResponse Delete Subscription (NGSI-LD 5.8.5)
+//
+// Deletes a subscription and the notifications still queued for it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /subscriptions/{subscriptionId} (the `DeleteSubscription` operationId).
+func (c *ClientWithResponses) DeleteSubscriptionWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *DeleteSubscriptionParams, reqEditors ...RequestEditorFn) (*DeleteSubscriptionResponse, error) {
+	rsp, err := c.DeleteSubscription(ctx, subscriptionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSubscriptionResponse(rsp)
+}
+
+// RetrieveSubscriptionWithResponse Retrieve Subscription (NGSI-LD 5.8.3)
+//
+// Returns one subscription with its status and delivery counters.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /subscriptions/{subscriptionId} (the `RetrieveSubscription` operationId).
+func (c *ClientWithResponses) RetrieveSubscriptionWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *RetrieveSubscriptionParams, reqEditors ...RequestEditorFn) (*RetrieveSubscriptionResponse, error) {
+	rsp, err := c.RetrieveSubscription(ctx, subscriptionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveSubscriptionResponse(rsp)
+}
+
+// UpdateSubscriptionWithBodyWithResponse Update Subscription (NGSI-LD 5.8.2)
+//
+// Replaces the members given; `notification` and `notification.endpoint` are merged member
+// by member. The result is checked as a whole, as at creation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+func (c *ClientWithResponses) UpdateSubscriptionWithBodyWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error) {
+	rsp, err := c.UpdateSubscriptionWithBody(ctx, subscriptionId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSubscriptionResponse(rsp)
+}
+
+// UpdateSubscriptionWithResponse Update Subscription (NGSI-LD 5.8.2)
+//
+// Replaces the members given; `notification` and `notification.endpoint` are merged member
+// by member. The result is checked as a whole, as at creation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+func (c *ClientWithResponses) UpdateSubscriptionWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error) {
+	rsp, err := c.UpdateSubscription(ctx, subscriptionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSubscriptionResponse(rsp)
+}
+
+// UpdateSubscriptionWithApplicationLdPlusJSONBodyWithResponse Update Subscription (NGSI-LD 5.8.2)
+//
+// Replaces the members given; `notification` and `notification.endpoint` are merged member
+// by member. The result is checked as a whole, as at creation.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /subscriptions/{subscriptionId} (the `UpdateSubscription` operationId).
+func (c *ClientWithResponses) UpdateSubscriptionWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, subscriptionId SubscriptionId, params *UpdateSubscriptionParams, body UpdateSubscriptionApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error) {
+	rsp, err := c.UpdateSubscriptionWithApplicationLdPlusJSONBody(ctx, subscriptionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSubscriptionResponse(rsp)
+}
+
+// QueryTemporalEntitiesWithResponse Query Temporal Evolution of Entities (NGSI-LD 5.7.4)
+//
+// Selects entities with the filters of `GET /entities`, evaluated on their current state, and
+// returns the temporal evolution of each one that has a history, as an array. Entities are
+// paged with `limit` and `offset` (Link headers, `count`). The instances are selected with
+// `timerel`, `timeAt`, `endTimeAt` and `timeproperty` (clause 4.11), `lastN` and `attrs`, and
+// shown in the temporal (default), simplified (`options=temporalValues`) or aggregated
+// (`options=aggregatedValues` with `aggrMethods` and `aggrPeriodDuration`) representation.
+// When an attribute has more instances than the server's limit, the answer is 206 with a
+// `Content-Range` header (see spec/temporal.md).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /temporal/entities (the `QueryTemporalEntities` operationId).
+func (c *ClientWithResponses) QueryTemporalEntitiesWithResponse(ctx context.Context, params *QueryTemporalEntitiesParams, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesResponse, error) {
+	rsp, err := c.QueryTemporalEntities(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQueryTemporalEntitiesResponse(rsp)
+}
+
+// UpsertTemporalEntityWithBodyWithResponse Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+//
+// Records attribute instances. The body is an entity in the temporal representation (clause
+// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+// state of the entity is created when missing, and each attribute of it is set to the latest
+// instance given when that one is not older than the current value (see spec/temporal.md).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+func (c *ClientWithResponses) UpsertTemporalEntityWithBodyWithResponse(ctx context.Context, params *UpsertTemporalEntityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertTemporalEntityResponse, error) {
+	rsp, err := c.UpsertTemporalEntityWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpsertTemporalEntityResponse(rsp)
+}
+
+// UpsertTemporalEntityWithResponse Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+//
+// Records attribute instances. The body is an entity in the temporal representation (clause
+// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+// state of the entity is created when missing, and each attribute of it is set to the latest
+// instance given when that one is not older than the current value (see spec/temporal.md).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+func (c *ClientWithResponses) UpsertTemporalEntityWithResponse(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertTemporalEntityResponse, error) {
+	rsp, err := c.UpsertTemporalEntity(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpsertTemporalEntityResponse(rsp)
+}
+
+// UpsertTemporalEntityWithApplicationLdPlusJSONBodyWithResponse Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+//
+// Records attribute instances. The body is an entity in the temporal representation (clause
+// 4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+// each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+// has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+// state of the entity is created when missing, and each attribute of it is set to the latest
+// instance given when that one is not older than the current value (see spec/temporal.md).
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entities (the `UpsertTemporalEntity` operationId).
+func (c *ClientWithResponses) UpsertTemporalEntityWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *UpsertTemporalEntityParams, body UpsertTemporalEntityApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertTemporalEntityResponse, error) {
+	rsp, err := c.UpsertTemporalEntityWithApplicationLdPlusJSONBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpsertTemporalEntityResponse(rsp)
+}
+
+// DeleteTemporalEntityWithResponse Delete Temporal Evolution of an Entity (NGSI-LD 5.6.16)
+//
+// Deletes the history of the entity. Its current state, if any, is kept.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /temporal/entities/{entityId} (the `DeleteTemporalEntity` operationId).
+func (c *ClientWithResponses) DeleteTemporalEntityWithResponse(ctx context.Context, entityId EntityId, params *DeleteTemporalEntityParams, reqEditors ...RequestEditorFn) (*DeleteTemporalEntityResponse, error) {
+	rsp, err := c.DeleteTemporalEntity(ctx, entityId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTemporalEntityResponse(rsp)
+}
+
+// RetrieveTemporalEntityWithResponse Retrieve Temporal Evolution of an Entity (NGSI-LD 5.7.3)
+//
+// Returns the temporal evolution of one entity, with the same selection of instances and the
+// same representations as the temporal query. 404 when the entity has no history.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /temporal/entities/{entityId} (the `RetrieveTemporalEntity` operationId).
+func (c *ClientWithResponses) RetrieveTemporalEntityWithResponse(ctx context.Context, entityId EntityId, params *RetrieveTemporalEntityParams, reqEditors ...RequestEditorFn) (*RetrieveTemporalEntityResponse, error) {
+	rsp, err := c.RetrieveTemporalEntity(ctx, entityId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveTemporalEntityResponse(rsp)
+}
+
+// AddTemporalAttributesWithBodyWithResponse Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+//
+// Records the instances of the attributes in the body (temporal representation, `id` and
+// `type` optional) for an entity that has a history or a current state (404 otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+func (c *ClientWithResponses) AddTemporalAttributesWithBodyWithResponse(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddTemporalAttributesResponse, error) {
+	rsp, err := c.AddTemporalAttributesWithBody(ctx, entityId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddTemporalAttributesResponse(rsp)
+}
+
+// AddTemporalAttributesWithResponse Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+//
+// Records the instances of the attributes in the body (temporal representation, `id` and
+// `type` optional) for an entity that has a history or a current state (404 otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+func (c *ClientWithResponses) AddTemporalAttributesWithResponse(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*AddTemporalAttributesResponse, error) {
+	rsp, err := c.AddTemporalAttributes(ctx, entityId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddTemporalAttributesResponse(rsp)
+}
+
+// AddTemporalAttributesWithApplicationLdPlusJSONBodyWithResponse Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+//
+// Records the instances of the attributes in the body (temporal representation, `id` and
+// `type` optional) for an entity that has a history or a current state (404 otherwise).
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entities/{entityId}/attrs (the `AddTemporalAttributes` operationId).
+func (c *ClientWithResponses) AddTemporalAttributesWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, entityId EntityId, params *AddTemporalAttributesParams, body AddTemporalAttributesApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*AddTemporalAttributesResponse, error) {
+	rsp, err := c.AddTemporalAttributesWithApplicationLdPlusJSONBody(ctx, entityId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddTemporalAttributesResponse(rsp)
+}
+
+// DeleteTemporalAttributeWithResponse Delete Attribute from Temporal Evolution of an Entity (NGSI-LD 5.6.13)
+//
+// Deletes every instance of the attribute with the given `datasetId` (the default instance
+// without it), or of every `datasetId` with `deleteAll=true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId} (the `DeleteTemporalAttribute` operationId).
+func (c *ClientWithResponses) DeleteTemporalAttributeWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, params *DeleteTemporalAttributeParams, reqEditors ...RequestEditorFn) (*DeleteTemporalAttributeResponse, error) {
+	rsp, err := c.DeleteTemporalAttribute(ctx, entityId, attrId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTemporalAttributeResponse(rsp)
+}
+
+// DeleteTemporalAttributeInstanceWithResponse Delete an Attribute Instance (NGSI-LD 5.6.15)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `DeleteTemporalAttributeInstance` operationId).
+func (c *ClientWithResponses) DeleteTemporalAttributeInstanceWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *DeleteTemporalAttributeInstanceParams, reqEditors ...RequestEditorFn) (*DeleteTemporalAttributeInstanceResponse, error) {
+	rsp, err := c.DeleteTemporalAttributeInstance(ctx, entityId, attrId, instanceId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTemporalAttributeInstanceResponse(rsp)
+}
+
+// UpdateTemporalAttributeInstanceWithBodyWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *ClientWithResponses) UpdateTemporalAttributeInstanceWithBodyWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error) {
+	rsp, err := c.UpdateTemporalAttributeInstanceWithBody(ctx, entityId, attrId, instanceId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemporalAttributeInstanceResponse(rsp)
+}
+
+// UpdateTemporalAttributeInstanceWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *ClientWithResponses) UpdateTemporalAttributeInstanceWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error) {
+	rsp, err := c.UpdateTemporalAttributeInstance(ctx, entityId, attrId, instanceId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemporalAttributeInstanceResponse(rsp)
+}
+
+// UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBodyWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *ClientWithResponses) UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error) {
+	rsp, err := c.UpdateTemporalAttributeInstanceWithApplicationLdPlusJSONBody(ctx, entityId, attrId, instanceId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemporalAttributeInstanceResponse(rsp)
+}
+
+// UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBodyWithResponse Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+//
+// The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+// instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (the `UpdateTemporalAttributeInstance` operationId).
+func (c *ClientWithResponses) UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, entityId EntityId, attrId AttrId, instanceId InstanceId, params *UpdateTemporalAttributeInstanceParams, body UpdateTemporalAttributeInstanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemporalAttributeInstanceResponse, error) {
+	rsp, err := c.UpdateTemporalAttributeInstanceWithApplicationMergePatchPlusJSONBody(ctx, entityId, attrId, instanceId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemporalAttributeInstanceResponse(rsp)
+}
+
+// QueryTemporalEntitiesPostWithBodyWithResponse Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+//
+// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+// representation and the aggregation come from the query parameters.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+func (c *ClientWithResponses) QueryTemporalEntitiesPostWithBodyWithResponse(ctx context.Context, params *QueryTemporalEntitiesPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesPostResponse, error) {
+	rsp, err := c.QueryTemporalEntitiesPostWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQueryTemporalEntitiesPostResponse(rsp)
+}
+
+// QueryTemporalEntitiesPostWithResponse Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+//
+// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+// representation and the aggregation come from the query parameters.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+func (c *ClientWithResponses) QueryTemporalEntitiesPostWithResponse(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostJSONRequestBody, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesPostResponse, error) {
+	rsp, err := c.QueryTemporalEntitiesPost(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQueryTemporalEntitiesPostResponse(rsp)
+}
+
+// QueryTemporalEntitiesPostWithApplicationLdPlusJSONBodyWithResponse Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+//
+// The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+// member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+// representation and the aggregation come from the query parameters.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /temporal/entityOperations/query (the `QueryTemporalEntitiesPost` operationId).
+func (c *ClientWithResponses) QueryTemporalEntitiesPostWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, params *QueryTemporalEntitiesPostParams, body QueryTemporalEntitiesPostApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*QueryTemporalEntitiesPostResponse, error) {
+	rsp, err := c.QueryTemporalEntitiesPostWithApplicationLdPlusJSONBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQueryTemporalEntitiesPostResponse(rsp)
 }
 
 // RetrieveEntityTypesWithResponse Retrieve Available Entity Types (NGSI-LD 5.7.5, 5.7.6)
@@ -13956,6 +20381,1557 @@ func ParseBatchUpsertResponse(rsp *http.Response) (*BatchUpsertResponse, error) 
 		}
 		response.ApplicationproblemJSON504 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseQuerySubscriptionsResponse parses an HTTP response from a QuerySubscriptionsWithResponse call
+func ParseQuerySubscriptionsResponse(rsp *http.Response) (*QuerySubscriptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &QuerySubscriptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest SubscriptionArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest SubscriptionArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers QuerySubscriptionsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("NGSILD-Results-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "NGSILD-Results-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.NGSILDResultsCount = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSubscriptionResponse parses an HTTP response from a CreateSubscriptionWithResponse call
+func ParseCreateSubscriptionResponse(rsp *http.Response) (*CreateSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest AlreadyExistsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest AlreadyExistsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateSubscriptionResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSubscriptionResponse parses an HTTP response from a DeleteSubscriptionWithResponse call
+func ParseDeleteSubscriptionResponse(rsp *http.Response) (*DeleteSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetrieveSubscriptionResponse parses an HTTP response from a RetrieveSubscriptionWithResponse call
+func ParseRetrieveSubscriptionResponse(rsp *http.Response) (*RetrieveSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest Subscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest Subscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveSubscriptionResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateSubscriptionResponse parses an HTTP response from a UpdateSubscriptionWithResponse call
+func ParseUpdateSubscriptionResponse(rsp *http.Response) (*UpdateSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseQueryTemporalEntitiesResponse parses an HTTP response from a QueryTemporalEntitiesWithResponse call
+func ParseQueryTemporalEntitiesResponse(rsp *http.Response) (*QueryTemporalEntitiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &QueryTemporalEntitiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 206:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON206 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 206:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON206 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NonexistentTenantApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NonexistentTenantApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers QueryTemporalEntitiesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("NGSILD-Results-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "NGSILD-Results-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.NGSILDResultsCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers QueryTemporalEntitiesResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("NGSILD-Results-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "NGSILD-Results-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.NGSILDResultsCount = &value
+		}
+		response.Headers206 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpsertTemporalEntityResponse parses an HTTP response from a UpsertTemporalEntityWithResponse call
+func ParseUpsertTemporalEntityResponse(rsp *http.Response) (*UpsertTemporalEntityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpsertTemporalEntityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers UpsertTemporalEntityResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTemporalEntityResponse parses an HTTP response from a DeleteTemporalEntityWithResponse call
+func ParseDeleteTemporalEntityResponse(rsp *http.Response) (*DeleteTemporalEntityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTemporalEntityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetrieveTemporalEntityResponse parses an HTTP response from a RetrieveTemporalEntityWithResponse call
+func ParseRetrieveTemporalEntityResponse(rsp *http.Response) (*RetrieveTemporalEntityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveTemporalEntityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest TemporalEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest TemporalEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 206:
+		var dest TemporalEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON206 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 206:
+		var dest TemporalEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON206 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveTemporalEntityResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers RetrieveTemporalEntityResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers206 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddTemporalAttributesResponse parses an HTTP response from a AddTemporalAttributesWithResponse call
+func ParseAddTemporalAttributesResponse(rsp *http.Response) (*AddTemporalAttributesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddTemporalAttributesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTemporalAttributeResponse parses an HTTP response from a DeleteTemporalAttributeWithResponse call
+func ParseDeleteTemporalAttributeResponse(rsp *http.Response) (*DeleteTemporalAttributeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTemporalAttributeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTemporalAttributeInstanceResponse parses an HTTP response from a DeleteTemporalAttributeInstanceWithResponse call
+func ParseDeleteTemporalAttributeInstanceResponse(rsp *http.Response) (*DeleteTemporalAttributeInstanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTemporalAttributeInstanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTemporalAttributeInstanceResponse parses an HTTP response from a UpdateTemporalAttributeInstanceWithResponse call
+func ParseUpdateTemporalAttributeInstanceResponse(rsp *http.Response) (*UpdateTemporalAttributeInstanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTemporalAttributeInstanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseQueryTemporalEntitiesPostResponse parses an HTTP response from a QueryTemporalEntitiesPostWithResponse call
+func ParseQueryTemporalEntitiesPostResponse(rsp *http.Response) (*QueryTemporalEntitiesPostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &QueryTemporalEntitiesPostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 206:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON206 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 206:
+		var dest TemporalEntityArray
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON206 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest TooManyResultsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NonexistentTenantApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NonexistentTenantApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 406:
+		var dest NotAcceptableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 504:
+		var dest LdContextNotAvailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers QueryTemporalEntitiesPostResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("NGSILD-Results-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "NGSILD-Results-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.NGSILDResultsCount = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers QueryTemporalEntitiesPostResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("NGSILD-Results-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "NGSILD-Results-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.NGSILDResultsCount = &value
+		}
+		response.Headers206 = &headers
 	}
 
 	return response, nil

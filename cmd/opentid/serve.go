@@ -15,6 +15,7 @@ import (
 
 	"github.com/opentid/opentid/server"
 	"github.com/opentid/opentid/server/jsonld/ldloader"
+	"github.com/opentid/opentid/server/notify"
 	"github.com/opentid/opentid/server/store"
 	"github.com/opentid/opentid/server/store/postgres"
 	"github.com/opentid/opentid/server/store/sqlite"
@@ -39,6 +40,10 @@ type serveConfig struct {
 	// allowPrivateEndpoints lets subscriptions notify loopback, link-local
 	// and private addresses.
 	allowPrivateEndpoints bool
+	// notifyLease is how long a delivery worker holds a claimed queue; a
+	// crashed replica's notifications are delivered by another one after
+	// it.
+	notifyLease time.Duration
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -70,6 +75,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	allowPrivate := strings.EqualFold(getenv("OPENTID_ALLOW_PRIVATE_ENDPOINTS"), "true")
 	fs.BoolVar(&c.allowPrivateEndpoints, "allow-private-endpoints", allowPrivate, "let subscriptions notify loopback, link-local and private addresses (env OPENTID_ALLOW_PRIVATE_ENDPOINTS)")
 	fs.IntVar(&c.temporalLimit, "temporal-limit", envInt("OPENTID_TEMPORAL_LIMIT", 1000), "most instances of one attribute in a temporal answer; longer histories are paged (env OPENTID_TEMPORAL_LIMIT)")
+	lease := time.Minute
+	if d, err := time.ParseDuration(getenv("OPENTID_NOTIFY_LEASE")); err == nil && d > 0 {
+		lease = d
+	}
+	fs.DurationVar(&c.notifyLease, "notify-lease", lease, "how long a delivery worker holds a notification queue it claimed; after a crash another replica delivers after it (env OPENTID_NOTIFY_LEASE)")
 	fs.StringVar(&c.retention, "retention", env("OPENTID_RETENTION", "0"), "how long attribute instances are kept, e.g. 90d or 720h; 0 keeps them for ever (env OPENTID_RETENTION)")
 	fs.StringVar(&c.tenantRetention, "tenant-retention", env("OPENTID_TENANT_RETENTION", ""), "per-tenant retention overrides: tenant=period[,tenant=period...], '-' for the default tenant (env OPENTID_TENANT_RETENTION)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
@@ -105,7 +115,11 @@ func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 func openStore(ctx context.Context, db, sync string) (store.Store, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
 		// Several processes may share the database (replicas).
-		return postgres.Open(ctx, db, postgres.Options{})
+		st, err := postgres.Open(ctx, db, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("PostgreSQL store: %w", err)
+		}
+		return st, nil
 	}
 	return sqlite.Open(ctx, db, sqlite.Options{Synchronous: strings.ToUpper(sync)})
 }
@@ -145,6 +159,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		TemporalLimit:         c.temporalLimit,
 		Retention:             retention,
 		TenantRetention:       tenantRetention,
+		Notify:                notify.Options{Lease: c.notifyLease},
 	}, st, logger)
 	if err != nil {
 		return err

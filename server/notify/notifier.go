@@ -22,14 +22,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/opentid/opentid/server/ngsild"
-	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
 )
 
@@ -117,10 +115,15 @@ type Notifier struct {
 	inFlight atomic.Int64
 }
 
+// waker is implemented by stores that can tell when another process
+// queued notifications (PostgreSQL's LISTEN/NOTIFY), so that replicas
+// deliver without waiting for their next poll.
+type waker interface{ Wake(fn func()) }
+
 // New builds a notifier on st. Nothing runs before Run.
 func New(st store.Store, opts Options) *Notifier {
 	opts = opts.withDefaults()
-	return &Notifier{
+	n := &Notifier{
 		st:    st,
 		opts:  opts,
 		owner: "opentid-" + strconv.FormatInt(rand.Int64(), 36),
@@ -128,6 +131,10 @@ func New(st store.Store, opts Options) *Notifier {
 		http:  newHTTPSender(opts.Timeout, opts.AllowPrivate),
 		mqtt:  newMQTTSender(opts.Timeout, opts.AllowPrivate),
 	}
+	if w, ok := st.(waker); ok {
+		w.Wake(n.Kick)
+	}
+	return n
 }
 
 func (n *Notifier) now() time.Time { return n.opts.Now().UTC() }
@@ -553,8 +560,3 @@ func periodicEntities(r store.Reader, c *compiled) ([]itemEntity, error) {
 	}
 	return out, nil
 }
-
-// Endpoint returns the parsed endpoint of a subscription (for checks).
-func Endpoint(s *ngsild.Subscription) (*url.URL, error) { return ParseEndpoint(s.Notify.Endpoint.URI) }
-
-var _ = query.MatchQ

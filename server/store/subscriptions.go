@@ -16,7 +16,11 @@ var ErrLeaseLost = errors.New("lease lost")
 // transaction. Subscriptions belong to the tenant of the transaction.
 type SubscriptionReader interface {
 	// GetSubscription returns the subscription with this id and its
-	// delivery status, or ErrNotFound.
+	// delivery status, or ErrNotFound. Inside a read-write transaction it
+	// also locks the subscription until the commit, against writers in
+	// other processes: periodic notifications rely on it to be sent once
+	// per period whatever the number of replicas (SQLite's single writer
+	// gives this for free; PostgreSQL locks the row).
 	GetSubscription(id string) (*ngsild.Subscription, ngsild.SubscriptionStatus, error)
 	// ListSubscriptions returns the subscriptions of the tenant in
 	// creation order, paged by limit and offset (a negative limit returns

@@ -380,10 +380,292 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Query Subscriptions (NGSI-LD 5.8.4)
+         * @description Lists the subscriptions of the tenant in creation order, paged.
+         */
+        get: operations["querySubscriptions"];
+        put?: never;
+        /**
+         * Create Subscription (NGSI-LD 5.8.1)
+         * @description Creates a subscription. Its notifications are delivered at least once to
+         *     `notification.endpoint.uri` (http, https, mqtt or mqtts). An endpoint on a loopback,
+         *     link-local or private address gives 400 unless the server allows such endpoints.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/{subscriptionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the subscription, a URI. */
+                subscriptionId: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve Subscription (NGSI-LD 5.8.3)
+         * @description Returns one subscription with its status and delivery counters.
+         */
+        get: operations["retrieveSubscription"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Subscription (NGSI-LD 5.8.5)
+         * @description Deletes a subscription and the notifications still queued for it.
+         */
+        delete: operations["deleteSubscription"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Subscription (NGSI-LD 5.8.2)
+         * @description Replaces the members given; `notification` and `notification.endpoint` are merged member
+         *     by member. The result is checked as a whole, as at creation.
+         */
+        patch: operations["updateSubscription"];
+        trace?: never;
+    };
+    "/temporal/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Query Temporal Evolution of Entities (NGSI-LD 5.7.4)
+         * @description Selects entities with the filters of `GET /entities`, evaluated on their current state, and
+         *     returns the temporal evolution of each one that has a history, as an array. Entities are
+         *     paged with `limit` and `offset` (Link headers, `count`). The instances are selected with
+         *     `timerel`, `timeAt`, `endTimeAt` and `timeproperty` (clause 4.11), `lastN` and `attrs`, and
+         *     shown in the temporal (default), simplified (`options=temporalValues`) or aggregated
+         *     (`options=aggregatedValues` with `aggrMethods` and `aggrPeriodDuration`) representation.
+         *     When an attribute has more instances than the server's limit, the answer is 206 with a
+         *     `Content-Range` header (see spec/temporal.md).
+         */
+        get: operations["queryTemporalEntities"];
+        put?: never;
+        /**
+         * Create or Update Temporal Evolution of an Entity (NGSI-LD 5.6.11)
+         * @description Records attribute instances. The body is an entity in the temporal representation (clause
+         *     4.5.7): `id`, `type`, and attributes whose value is one instance or an array of instances,
+         *     each with its `observedAt`. Every instance is kept, with a new `instanceId`. When the entity
+         *     has no history yet the answer is 201 with a `Location` header, otherwise 204. The current
+         *     state of the entity is created when missing, and each attribute of it is set to the latest
+         *     instance given when that one is not older than the current value (see spec/temporal.md).
+         */
+        post: operations["upsertTemporalEntity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/temporal/entities/{entityId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve Temporal Evolution of an Entity (NGSI-LD 5.7.3)
+         * @description Returns the temporal evolution of one entity, with the same selection of instances and the
+         *     same representations as the temporal query. 404 when the entity has no history.
+         */
+        get: operations["retrieveTemporalEntity"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Temporal Evolution of an Entity (NGSI-LD 5.6.16)
+         * @description Deletes the history of the entity. Its current state, if any, is kept.
+         */
+        delete: operations["deleteTemporalEntity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/temporal/entities/{entityId}/attrs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Attributes to Temporal Evolution of an Entity (NGSI-LD 5.6.12)
+         * @description Records the instances of the attributes in the body (temporal representation, `id` and
+         *     `type` optional) for an entity that has a history or a current state (404 otherwise).
+         */
+        post: operations["addTemporalAttributes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/temporal/entities/{entityId}/attrs/{attrId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+                /** @description Attribute name, short (compacted with the @context of the request) or expanded. */
+                attrId: components["parameters"]["AttrId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Attribute from Temporal Evolution of an Entity (NGSI-LD 5.6.13)
+         * @description Deletes every instance of the attribute with the given `datasetId` (the default instance
+         *     without it), or of every `datasetId` with `deleteAll=true`.
+         */
+        delete: operations["deleteTemporalAttribute"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+                /** @description Attribute name, short (compacted with the @context of the request) or expanded. */
+                attrId: components["parameters"]["AttrId"];
+                /** @description The `instanceId` of an attribute instance, a URI. */
+                instanceId: components["parameters"]["InstanceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an Attribute Instance (NGSI-LD 5.6.15) */
+        delete: operations["deleteTemporalAttributeInstance"];
+        options?: never;
+        head?: never;
+        /**
+         * Partial Update of an Attribute Instance (NGSI-LD 5.6.14)
+         * @description The members given (value, observedAt, unitCode, sub-attributes) replace those of the
+         *     instance; its `instanceId` and `createdAt` are kept and its `modifiedAt` is updated.
+         */
+        patch: operations["updateTemporalAttributeInstance"];
+        trace?: never;
+    };
+    "/temporal/entityOperations/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Query Temporal Evolution of Entities via POST (NGSI-LD 5.7.4, 6.24)
+         * @description The temporal query with its filters in a Query body (clause 5.2.23) whose `temporalQ`
+         *     member gives `timerel`, `timeAt`, `endTimeAt`, `timeproperty` and `lastN`. Paging, the
+         *     representation and the aggregation come from the query parameters.
+         */
+        post: operations["queryTemporalEntitiesPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        TemporalOption: "temporalValues" | "simplified" | "aggregatedValues" | "concise" | "normalized" | "sysAttrs";
+        /** @enum {string} */
+        AggrMethod: "totalCount" | "distinctCount" | "sum" | "avg" | "min" | "max" | "stddev" | "sumsq";
+        /**
+         * @description An entity in a temporal representation. In the temporal representation (clause 4.5.7)
+         *     each attribute is an array of instances, each a NormalizedAttribute with its `instanceId`.
+         *     In the simplified one (4.5.9) each attribute is an object with `type` and a list of
+         *     `[value, time]` pairs under `values` (`objects` for a Relationship, `languageMaps`,
+         *     `valueLists`, `jsons`, `vocabs`, `objectLists` for the other types). In the aggregated one
+         *     (4.5.19) each attribute is an object with `type` and, for each method asked for, a list of
+         *     `[value, start, end]` triples. An attribute with several `datasetId` gives an array of such
+         *     objects, each with its `datasetId`.
+         * @example {
+         *       "id": "urn:ngsi-ld:NoiseLevelObserved:quai-01",
+         *       "type": "NoiseLevelObserved",
+         *       "LAeq": {
+         *         "type": "Property",
+         *         "avg": [
+         *           [
+         *             62.1,
+         *             "2026-03-01T00:00:00.000Z",
+         *             "2026-03-02T00:00:00.000Z"
+         *           ]
+         *         ]
+         *       }
+         *     }
+         */
+        TemporalEntity: {
+            /** Format: uri */
+            id?: string;
+            type?: components["schemas"]["EntityTypeNames"];
+            "@context"?: components["schemas"]["LdContext"];
+        } & {
+            [key: string]: Record<string, never>[] | components["schemas"]["TemporalValues"];
+        };
+        /** @description One attribute in the simplified or aggregated temporal representation. */
+        TemporalValues: {
+            type: string;
+            /** Format: uri */
+            datasetId?: string;
+        } & {
+            [key: string]: unknown[][];
+        };
+        TemporalEntityArray: components["schemas"]["TemporalEntity"][];
+        /** @description A Query (clause 5.2.23) with its temporal part, `temporalQ`. */
+        TemporalQuery: components["schemas"]["Query"] & {
+            temporalQ?: components["schemas"]["TemporalQ"];
+        };
+        /** @description The temporal selection of a temporal query (clause 5.2.21). */
+        TemporalQ: {
+            /** @enum {string} */
+            timerel?: "before" | "after" | "between";
+            timeAt?: string;
+            endTimeAt?: string;
+            /** @enum {string} */
+            timeproperty?: "observedAt" | "createdAt" | "modifiedAt";
+            lastN?: number;
+        };
         /**
          * @description A representation option of a retrieval or query (clause 4.5).
          * @enum {string}
@@ -862,6 +1144,116 @@ export interface components {
         AttributeArray: components["schemas"]["Attribute"][];
         /** @description An AttributeList, or with `details=true` an array of Attribute. */
         AttributesResponse: components["schemas"]["AttributeList"] | components["schemas"]["AttributeArray"];
+        /** @description Selects entities by type, and optionally by id or id pattern (clause 5.2.33). */
+        SubscriptionEntitySelector: {
+            /** Format: uri */
+            id?: string;
+            idPattern?: string;
+            type: string;
+        };
+        /** @description A geo-query (clause 5.2.13); coordinates as a JSON array or its text. */
+        SubscriptionGeoQuery: {
+            geometry: string;
+            coordinates: unknown[] | string;
+            georel: string;
+            geoproperty?: string;
+        };
+        KeyValuePair: {
+            key: string;
+            value: string;
+        };
+        /** @description Where notifications go (clause 5.2.15). */
+        NotificationEndpoint: {
+            /** Format: uri */
+            uri?: string;
+            /** @enum {string} */
+            accept?: "application/json" | "application/ld+json";
+            receiverInfo?: components["schemas"]["KeyValuePair"][];
+            /** @description Settings of the notifier; `MQTT-QoS` (0, 1 or 2) for MQTT endpoints. */
+            notifierInfo?: components["schemas"]["KeyValuePair"][];
+        };
+        /**
+         * @description The notification member of a subscription (clause 5.2.14). In responses it carries the
+         *     delivery status: `status`, `timesSent`, `timesFailed`, `lastNotification`,
+         *     `lastSuccess`, `lastFailure`, and the OpenTID members `pending` (notifications queued),
+         *     `deadLettered` (notifications given up) and `lastError`.
+         */
+        NotificationParams: {
+            attributes?: string[];
+            /** @enum {string} */
+            format?: "normalized" | "concise" | "keyValues" | "simplified";
+            showChanges?: boolean;
+            sysAttrs?: boolean;
+            endpoint?: components["schemas"]["NotificationEndpoint"];
+            /** @enum {string} */
+            status?: "ok" | "failed";
+            timesSent?: number;
+            timesFailed?: number;
+            /** Format: date-time */
+            lastNotification?: string;
+            /** Format: date-time */
+            lastSuccess?: string;
+            /** Format: date-time */
+            lastFailure?: string;
+            pending?: number;
+            deadLettered?: number;
+            lastError?: string;
+        };
+        SubscriptionFields: {
+            /** Format: uri */
+            id?: string;
+            /** @enum {string} */
+            type?: "Subscription";
+            subscriptionName?: string;
+            description?: string;
+            entities?: components["schemas"]["SubscriptionEntitySelector"][];
+            watchedAttributes?: string[];
+            notificationTrigger?: ("entityCreated" | "entityUpdated" | "entityDeleted" | "attributeCreated" | "attributeUpdated" | "attributeDeleted")[];
+            q?: string;
+            geoQ?: components["schemas"]["SubscriptionGeoQuery"];
+            scopeQ?: string;
+            lang?: string;
+            notification?: components["schemas"]["NotificationParams"];
+            throttling?: number;
+            timeInterval?: number;
+            /** Format: date-time */
+            expiresAt?: string;
+            isActive?: boolean;
+            /** Format: uri */
+            jsonldContext?: string;
+        };
+        /** @description A subscription to create; `type` and `notification` are required. */
+        SubscriptionCreate: components["schemas"]["SubscriptionFields"] & Record<string, never>;
+        /** @description Members of a subscription to replace. */
+        SubscriptionPatch: components["schemas"]["SubscriptionFields"];
+        /**
+         * @description A subscription as the server shows it, with `status` (active, paused or expired) and the
+         *     delivery counters in `notification`.
+         */
+        Subscription: components["schemas"]["SubscriptionFields"] & {
+            /** @enum {string} */
+            status: "active" | "paused" | "expired";
+        };
+        SubscriptionArray: components["schemas"]["Subscription"][];
+        /**
+         * @description The body of a notification (clause 5.3.1), POSTed to HTTP endpoints and, as the `body`
+         *     member of an MQTT message whose `metadata` member holds the headers, published to MQTT
+         *     endpoints (clause 7). `triggerReason` is entityCreated, entityUpdated, entityDeleted or
+         *     timeInterval; a deleted entity is shown as its `id`, `type` and `deletedAt`.
+         */
+        Notification: {
+            "@context"?: unknown;
+            /** Format: uri */
+            id: string;
+            /** @enum {string} */
+            type: "Notification";
+            /** Format: uri */
+            subscriptionId: string;
+            /** Format: date-time */
+            notifiedAt: string;
+            data: Record<string, never>[];
+            triggerReason?: string;
+        };
     };
     responses: {
         /**
@@ -993,6 +1385,8 @@ export interface components {
          *     requests without a body; with `application/ld+json` bodies it gives 400.
          */
         Link: string;
+        /** @description Id of the subscription, a URI. */
+        SubscriptionId: string;
         /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
         EntityId: string;
         /** @description Attribute name, short (compacted with the @context of the request) or expanded. */
@@ -1093,8 +1487,79 @@ export interface components {
         DeleteAll: boolean;
         /** @description When true, a detailed array is returned instead of a list of names. */
         Details: boolean;
+        /** @description The `instanceId` of an attribute instance, a URI. */
+        InstanceId: string;
+        /**
+         * @description Temporal relation (clause 4.11): `before` (time < timeAt), `after` (time >= timeAt) or
+         *     `between` (timeAt <= time < endTimeAt). Needs `timeAt`.
+         */
+        Timerel: "before" | "after" | "between";
+        /** @description Instant of the temporal relation, an RFC 3339 date-time with any offset. */
+        TimeAt: string;
+        /** @description End of the interval of `timerel=between` (excluded), an RFC 3339 date-time. */
+        EndTimeAt: string;
+        /**
+         * @description The time of an instance the query works on: `observedAt` (the default; an instance without
+         *     one is filed under its `modifiedAt`), `createdAt` or `modifiedAt`.
+         */
+        Timeproperty: "observedAt" | "createdAt" | "modifiedAt";
+        /**
+         * @description Only the last N selected instances of each attribute (per `datasetId`), in ascending time
+         *     order. Above the server's instance limit, 403 TooManyResults.
+         */
+        LastN: number;
+        /**
+         * @description Comma-separated options: `temporalValues` (simplified temporal representation, clause
+         *     4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+         *     (the default) and `sysAttrs`.
+         */
+        TemporalOptions: components["schemas"]["TemporalOption"][];
+        /** @description The temporal representation; takes precedence over `options`. */
+        TemporalFormat: "normalized" | "concise" | "temporalValues" | "simplified" | "aggregatedValues";
+        /**
+         * @description Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+         *     Counts count every instance; the other methods use the numeric values only.
+         */
+        AggrMethods: components["schemas"]["AggrMethod"][];
+        /**
+         * @description ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+         *     the beginning of the selected interval; absent or zero, one period covers the interval.
+         */
+        AggrPeriodDuration: string;
     };
     requestBodies: {
+        /** @description An entity in the temporal representation, with `id` and `type`. */
+        TemporalEntityBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "urn:ngsi-ld:NoiseLevelObserved:quai-01",
+                 *       "type": "NoiseLevelObserved",
+                 *       "LAeq": [
+                 *         {
+                 *           "type": "Property",
+                 *           "value": 61.5,
+                 *           "observedAt": "2026-03-01T10:00:00Z"
+                 *         },
+                 *         {
+                 *           "type": "Property",
+                 *           "value": 63,
+                 *           "observedAt": "2026-03-01T10:15:00+01:00"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["TemporalEntity"];
+                "application/ld+json": components["schemas"]["TemporalEntity"];
+            };
+        };
+        /** @description Attributes in the temporal representation; `id` and `type` optional. */
+        TemporalFragmentBody: {
+            content: {
+                "application/json": components["schemas"]["TemporalEntity"];
+                "application/ld+json": components["schemas"]["TemporalEntity"];
+            };
+        };
         /** @description An entity with `id` and `type`, in normalized or concise form. */
         EntityCreateBody: {
             content: {
@@ -1180,8 +1645,48 @@ export interface components {
                 "application/ld+json": components["schemas"]["EntityIdList"];
             };
         };
+        /** @description A subscription (clause 5.2.12). */
+        SubscriptionCreateBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "Subscription",
+                 *       "entities": [
+                 *         {
+                 *           "type": "WaterLevelObserved"
+                 *         }
+                 *       ],
+                 *       "watchedAttributes": [
+                 *         "waterLevel"
+                 *       ],
+                 *       "q": "waterLevel>3.2",
+                 *       "notification": {
+                 *         "format": "keyValues",
+                 *         "endpoint": {
+                 *           "uri": "https://alerts.example.org/ngsi-ld/notify",
+                 *           "accept": "application/json"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCreate"];
+                "application/ld+json": components["schemas"]["SubscriptionCreate"];
+            };
+        };
+        /** @description The members of a subscription to change. */
+        SubscriptionPatchBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionPatch"];
+                "application/ld+json": components["schemas"]["SubscriptionPatch"];
+            };
+        };
     };
     headers: {
+        /**
+         * @description Instance pagination of a temporal answer: `date-time <start>-<end>/*`, the instances
+         *     returned being those from `start` up to, not including, `end` (see spec/temporal.md).
+         */
+        ContentRange: string;
         /** @description Path of the created resource, e.g. `/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1`. */
         Location: string;
         /** @description Total number of matching entities, sent when `count=true` (clause 4.13). */
@@ -2143,6 +2648,743 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    querySubscriptions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of entities to return (clause 5.5.9). `0` returns none and is useful with
+                 *     `count=true`. A value above the server maximum gives 403 TooManyResults.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Number of matching entities to skip before the first returned (clause 5.5.9). */
+                offset?: components["parameters"]["Offset"];
+                /** @description When true, the total number of matches is returned in `NGSILD-Results-Count`. */
+                count?: components["parameters"]["Count"];
+            };
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions. */
+            200: {
+                headers: {
+                    "NGSILD-Results-Count": components["headers"]["ResultsCount"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionArray"];
+                    "application/ld+json": components["schemas"]["SubscriptionArray"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["TooManyResults"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["SubscriptionCreateBody"];
+        responses: {
+            /** @description Subscription created. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["AlreadyExists"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    retrieveSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the subscription, a URI. */
+                subscriptionId: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                    "application/ld+json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    deleteSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the subscription, a URI. */
+                subscriptionId: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Subscription deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    updateSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the subscription, a URI. */
+                subscriptionId: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["SubscriptionPatchBody"];
+        responses: {
+            /** @description Subscription updated. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    queryTemporalEntities: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated list of entity ids to match. */
+                id?: components["parameters"]["IdList"];
+                /**
+                 * @description Entity type selection (clause 4.17): type names combined with `,` or `|` (or), `;` (and)
+                 *     and parentheses.
+                 */
+                type?: components["parameters"]["TypeQuery"];
+                /** @description Regular expression that matching entity ids satisfy. */
+                idPattern?: components["parameters"]["IdPattern"];
+                /**
+                 * @description Comma-separated list of attribute names. On a query, only entities with at least one of
+                 *     them match; on both retrieval and query, only these attributes are returned.
+                 */
+                attrs?: components["parameters"]["Attrs"];
+                /**
+                 * @description Query language expression (clause 4.9): comparisons of attribute values (`==`, `!=`, `>`,
+                 *     `>=`, `<`, `<=`, `~=`, `!~=`), ranges (`a==1..5`), lists (`a==1,2`), attribute paths into
+                 *     sub-attributes (`a.b`) and JSON values (`a[b.c]`), combined with `;` (and), `|` (or) and
+                 *     parentheses. A malformed expression is a 400 whose detail gives the position.
+                 */
+                q?: components["parameters"]["Q"];
+                /** @description Scope query (clause 4.19), e.g. `/Nantes/#` or `/Nantes/Est;/Capteurs/+`. */
+                scopeQ?: components["parameters"]["ScopeQ"];
+                /**
+                 * @description Geospatial relationship (clause 4.10): `near;maxDistance==<metres>`,
+                 *     `near;minDistance==<metres>`, `within`, `contains`, `intersects`, `equals`, `disjoint`,
+                 *     `overlaps`. Goes with `geometry` and `coordinates`.
+                 */
+                georel?: components["parameters"]["Georel"];
+                /** @description The geometry type of the reference shape (clause 4.10). */
+                geometry?: components["parameters"]["GeometryParam"];
+                /** @description The GeoJSON coordinates of the reference shape, as JSON text (WGS84 longitude, latitude). */
+                coordinates?: components["parameters"]["Coordinates"];
+                /** @description The GeoProperty the geo-query applies to (default `location`). */
+                geoproperty?: components["parameters"]["GeoPropertyParam"];
+                /**
+                 * @description Maximum number of entities to return (clause 5.5.9). `0` returns none and is useful with
+                 *     `count=true`. A value above the server maximum gives 403 TooManyResults.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Number of matching entities to skip before the first returned (clause 5.5.9). */
+                offset?: components["parameters"]["Offset"];
+                /** @description When true, the total number of matches is returned in `NGSILD-Results-Count`. */
+                count?: components["parameters"]["Count"];
+                /**
+                 * @description Language filter for LanguageProperty attributes (clause 4.15): a BCP 47 language tag,
+                 *     a comma-separated list of tags, or `*` for all languages.
+                 */
+                lang?: components["parameters"]["Lang"];
+                /**
+                 * @description Temporal relation (clause 4.11): `before` (time < timeAt), `after` (time >= timeAt) or
+                 *     `between` (timeAt <= time < endTimeAt). Needs `timeAt`.
+                 */
+                timerel?: components["parameters"]["Timerel"];
+                /** @description Instant of the temporal relation, an RFC 3339 date-time with any offset. */
+                timeAt?: components["parameters"]["TimeAt"];
+                /** @description End of the interval of `timerel=between` (excluded), an RFC 3339 date-time. */
+                endTimeAt?: components["parameters"]["EndTimeAt"];
+                /**
+                 * @description The time of an instance the query works on: `observedAt` (the default; an instance without
+                 *     one is filed under its `modifiedAt`), `createdAt` or `modifiedAt`.
+                 */
+                timeproperty?: components["parameters"]["Timeproperty"];
+                /**
+                 * @description Only the last N selected instances of each attribute (per `datasetId`), in ascending time
+                 *     order. Above the server's instance limit, 403 TooManyResults.
+                 */
+                lastN?: components["parameters"]["LastN"];
+                /**
+                 * @description Comma-separated options: `temporalValues` (simplified temporal representation, clause
+                 *     4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+                 *     (the default) and `sysAttrs`.
+                 */
+                options?: components["parameters"]["TemporalOptions"];
+                /** @description The temporal representation; takes precedence over `options`. */
+                format?: components["parameters"]["TemporalFormat"];
+                /**
+                 * @description Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+                 *     Counts count every instance; the other methods use the numeric values only.
+                 */
+                aggrMethods?: components["parameters"]["AggrMethods"];
+                /**
+                 * @description ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+                 *     the beginning of the selected interval; absent or zero, one period covers the interval.
+                 */
+                aggrPeriodDuration?: components["parameters"]["AggrPeriodDuration"];
+            };
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The temporal evolution of the matching entities, possibly an empty array. */
+            200: {
+                headers: {
+                    "NGSILD-Results-Count": components["headers"]["ResultsCount"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporalEntityArray"];
+                    "application/ld+json": components["schemas"]["TemporalEntityArray"];
+                };
+            };
+            /** @description Part of the temporal evolution of the matching entities; `Content-Range` tells which. */
+            206: {
+                headers: {
+                    "Content-Range": components["headers"]["ContentRange"];
+                    "NGSILD-Results-Count": components["headers"]["ResultsCount"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporalEntityArray"];
+                    "application/ld+json": components["schemas"]["TemporalEntityArray"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["TooManyResults"];
+            404: components["responses"]["NonexistentTenant"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    upsertTemporalEntity: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["TemporalEntityBody"];
+        responses: {
+            /** @description Temporal representation created. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Instances added to an existing temporal representation. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    retrieveTemporalEntity: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Comma-separated list of attribute names. On a query, only entities with at least one of
+                 *     them match; on both retrieval and query, only these attributes are returned.
+                 */
+                attrs?: components["parameters"]["Attrs"];
+                /**
+                 * @description Language filter for LanguageProperty attributes (clause 4.15): a BCP 47 language tag,
+                 *     a comma-separated list of tags, or `*` for all languages.
+                 */
+                lang?: components["parameters"]["Lang"];
+                /**
+                 * @description Temporal relation (clause 4.11): `before` (time < timeAt), `after` (time >= timeAt) or
+                 *     `between` (timeAt <= time < endTimeAt). Needs `timeAt`.
+                 */
+                timerel?: components["parameters"]["Timerel"];
+                /** @description Instant of the temporal relation, an RFC 3339 date-time with any offset. */
+                timeAt?: components["parameters"]["TimeAt"];
+                /** @description End of the interval of `timerel=between` (excluded), an RFC 3339 date-time. */
+                endTimeAt?: components["parameters"]["EndTimeAt"];
+                /**
+                 * @description The time of an instance the query works on: `observedAt` (the default; an instance without
+                 *     one is filed under its `modifiedAt`), `createdAt` or `modifiedAt`.
+                 */
+                timeproperty?: components["parameters"]["Timeproperty"];
+                /**
+                 * @description Only the last N selected instances of each attribute (per `datasetId`), in ascending time
+                 *     order. Above the server's instance limit, 403 TooManyResults.
+                 */
+                lastN?: components["parameters"]["LastN"];
+                /**
+                 * @description Comma-separated options: `temporalValues` (simplified temporal representation, clause
+                 *     4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+                 *     (the default) and `sysAttrs`.
+                 */
+                options?: components["parameters"]["TemporalOptions"];
+                /** @description The temporal representation; takes precedence over `options`. */
+                format?: components["parameters"]["TemporalFormat"];
+                /**
+                 * @description Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+                 *     Counts count every instance; the other methods use the numeric values only.
+                 */
+                aggrMethods?: components["parameters"]["AggrMethods"];
+                /**
+                 * @description ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+                 *     the beginning of the selected interval; absent or zero, one period covers the interval.
+                 */
+                aggrPeriodDuration?: components["parameters"]["AggrPeriodDuration"];
+            };
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The temporal evolution of the entity. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporalEntity"];
+                    "application/ld+json": components["schemas"]["TemporalEntity"];
+                };
+            };
+            /** @description Part of the temporal evolution; `Content-Range` tells which. */
+            206: {
+                headers: {
+                    "Content-Range": components["headers"]["ContentRange"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporalEntity"];
+                    "application/ld+json": components["schemas"]["TemporalEntity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["TooManyResults"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    deleteTemporalEntity: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description History deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    addTemporalAttributes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["TemporalFragmentBody"];
+        responses: {
+            /** @description Instances added. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    deleteTemporalAttribute: {
+        parameters: {
+            query?: {
+                /** @description Selects the attribute instance with this datasetId (clause 4.5.5). */
+                datasetId?: components["parameters"]["DatasetId"];
+                /** @description When true, all instances of the attribute are deleted, whatever their datasetId. */
+                deleteAll?: components["parameters"]["DeleteAll"];
+            };
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+                /** @description Attribute name, short (compacted with the @context of the request) or expanded. */
+                attrId: components["parameters"]["AttrId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attribute history deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    deleteTemporalAttributeInstance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+                /** @description Attribute name, short (compacted with the @context of the request) or expanded. */
+                attrId: components["parameters"]["AttrId"];
+                /** @description The `instanceId` of an attribute instance, a URI. */
+                instanceId: components["parameters"]["InstanceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Instance deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    updateTemporalAttributeInstance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path: {
+                /** @description Id of the entity, a URI (usually a URN such as `urn:ngsi-ld:AirQualityObserved:001`). */
+                entityId: components["parameters"]["EntityId"];
+                /** @description Attribute name, short (compacted with the @context of the request) or expanded. */
+                attrId: components["parameters"]["AttrId"];
+                /** @description The `instanceId` of an attribute instance, a URI. */
+                instanceId: components["parameters"]["InstanceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AttributeFragmentPatchBody"];
+        responses: {
+            /** @description Instance updated. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            504: components["responses"]["LdContextNotAvailable"];
+        };
+    };
+    queryTemporalEntitiesPost: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of entities to return (clause 5.5.9). `0` returns none and is useful with
+                 *     `count=true`. A value above the server maximum gives 403 TooManyResults.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Number of matching entities to skip before the first returned (clause 5.5.9). */
+                offset?: components["parameters"]["Offset"];
+                /** @description When true, the total number of matches is returned in `NGSILD-Results-Count`. */
+                count?: components["parameters"]["Count"];
+                /**
+                 * @description Comma-separated options: `temporalValues` (simplified temporal representation, clause
+                 *     4.5.9), `aggregatedValues` (aggregated representation, 4.5.19), `concise`, `normalized`
+                 *     (the default) and `sysAttrs`.
+                 */
+                options?: components["parameters"]["TemporalOptions"];
+                /** @description The temporal representation; takes precedence over `options`. */
+                format?: components["parameters"]["TemporalFormat"];
+                /**
+                 * @description Comma-separated aggregation methods of the aggregated representation (clause 4.5.19).
+                 *     Counts count every instance; the other methods use the numeric values only.
+                 */
+                aggrMethods?: components["parameters"]["AggrMethods"];
+                /**
+                 * @description ISO 8601 duration of each aggregation period (`PT1H`, `P1D`, `P1M`...), periods starting at
+                 *     the beginning of the selected interval; absent or zero, one period covers the interval.
+                 */
+                aggrPeriodDuration?: components["parameters"]["AggrPeriodDuration"];
+            };
+            header?: {
+                /** @description Tenant to operate on (clauses 4.14, 5.5.10). Absent means the default tenant. */
+                "NGSILD-Tenant"?: components["parameters"]["Tenant"];
+                /**
+                 * @description User @context as a link with relation `http://www.w3.org/ns/json-ld#context` and type
+                 *     `application/ld+json`. Only with `Content-Type: application/json` or on
+                 *     requests without a body; with `application/ld+json` bodies it gives 400.
+                 */
+                Link?: components["parameters"]["Link"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemporalQuery"];
+                "application/ld+json": components["schemas"]["TemporalQuery"];
+            };
+        };
+        responses: {
+            /** @description The temporal evolution of the matching entities, possibly an empty array. */
+            200: {
+                headers: {
+                    "NGSILD-Results-Count": components["headers"]["ResultsCount"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporalEntityArray"];
+                    "application/ld+json": components["schemas"]["TemporalEntityArray"];
+                };
+            };
+            /** @description Part of the temporal evolution of the matching entities; `Content-Range` tells which. */
+            206: {
+                headers: {
+                    "Content-Range": components["headers"]["ContentRange"];
+                    "NGSILD-Results-Count": components["headers"]["ResultsCount"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporalEntityArray"];
+                    "application/ld+json": components["schemas"]["TemporalEntityArray"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["TooManyResults"];
+            404: components["responses"]["NonexistentTenant"];
+            406: components["responses"]["NotAcceptable"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             504: components["responses"]["LdContextNotAvailable"];
         };

@@ -56,5 +56,7 @@ func dropSchema(tb testing.TB, url, schema string) {
 
 func TestStore(t *testing.T) {
 	testURL(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{PartitionMonthsBack: 1, PartitionMonthsAhead: 1}) })
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTest(t, Options{PartitionMonthsBack: 1, PartitionMonthsAhead: 1})
+	})
 }

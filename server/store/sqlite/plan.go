@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/opentid/opentid/server/ngsild"
@@ -203,60 +202,6 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 		p.f = &goFilter{q: q.Q, scope: q.ScopeQ, geo: q.Geo, order: q.OrderBy}
 	}
 	return p, nil
-}
-
-// combineTypes is the type selection of Types and TypeExpr, or nil.
-func combineTypes(types []string, expr query.TypeExpr) query.TypeExpr {
-	var or query.TypeExpr
-	if len(types) > 0 {
-		terms := make([]query.TypeExpr, len(types))
-		for i, t := range types {
-			terms[i] = &query.TypeName{Type: t}
-		}
-		or = &query.TypeOr{Terms: terms}
-	}
-	switch {
-	case or == nil:
-		return expr
-	case expr == nil:
-		return or
-	}
-	return &query.TypeAnd{Terms: []query.TypeExpr{or, expr}}
-}
-
-// typeSet is a set of types such that every entity the expression matches
-// has one of them (bounded), and whether having one of them is exactly
-// the expression.
-func typeSet(expr query.TypeExpr) (set []string, exact, bounded bool) {
-	switch x := expr.(type) {
-	case *query.TypeName:
-		return []string{x.Type}, true, true
-	case *query.TypeOr:
-		exact = true
-		set = []string{}
-		for _, t := range x.Terms {
-			s, ex, b := typeSet(t)
-			if !b {
-				return nil, false, false
-			}
-			set = append(set, s...)
-			exact = exact && ex
-		}
-		return set, exact, true
-	case *query.TypeAnd:
-		// Any term bounds the conjunction; the smallest is kept.
-		for _, t := range x.Terms {
-			s, ex, b := typeSet(t)
-			if b && (!bounded || len(s) < len(set)) {
-				set, exact, bounded = s, ex && len(x.Terms) == 1, true
-			}
-		}
-		if len(x.Terms) > 1 {
-			exact = false
-		}
-		return set, exact, bounded
-	}
-	return nil, false, false
 }
 
 // typeCond writes the exact SQL condition of a type selection on e.
@@ -475,11 +420,6 @@ func comparisonCandidates(tid int64, c *query.Comparison, tnos []int64) *candida
 	return out
 }
 
-// tolerance is the margin of the index comparisons of a number: far more
-// than the rounding of a conversion, far less than a difference that
-// matters.
-func tolerance(x float64) float64 { return math.Abs(x) * 1e-12 }
-
 // --- scopeQ ---
 
 // scopeCandidates returns candidates for a scope query from
@@ -534,25 +474,7 @@ func scopeCandidates(tid int64, expr query.ScopeExpr) *candidates {
 	return nil
 }
 
-// normalScope writes a scope, or a scope pattern, with a leading "/", as
-// entity_scopes keeps it: the query package compares levels after the
-// leading "/", so "/a" and "a" are the same scope.
-func normalScope(s string) string {
-	if strings.HasPrefix(s, "/") {
-		return s
-	}
-	return "/" + s
-}
-
 // --- geo ---
-
-// coreLocation is the expanded name of the default GeoProperty of a
-// geo-query.
-const coreLocation = "https://uri.etsi.org/ngsi-ld/location"
-
-// Earth radii bounding every radius a distance on the WGS84 sphere may
-// use: boxes computed with the smallest one are wide enough for all.
-const minEarthRadius = 6356752.0
 
 // geoCandidates returns the candidates of a geo-query from the R*Tree:
 // the boxes of the GeoProperty that meet the query's box, for each type
@@ -588,68 +510,6 @@ func geoCandidates(tid int64, g *query.GeoQuery, tnos []int64, typed bool) (cand
 		}
 	}
 	return c, nil
-}
-
-// queryBoxes returns the boxes that every geometry matching g meets, split
-// at the antimeridian, or bounded false when g bounds no box.
-func queryBoxes(g *query.GeoQuery) ([]box, bool) {
-	if g.Geometry == nil {
-		return []box{{}}, false
-	}
-	switch g.Rel {
-	case query.GeoDisjoint:
-		return []box{{}}, false
-	case query.GeoNear:
-		if g.MaxDistance <= 0 {
-			return []box{{}}, false
-		}
-	}
-	bd := g.Geometry.Bound()
-	b := box{MinX: bd.Min.X(), MaxX: bd.Max.X(), MinY: bd.Min.Y(), MaxY: bd.Max.Y()}
-	if g.Rel == query.GeoNear {
-		b = widen(b, g.MaxDistance)
-	}
-	return splitAntimeridian(b), true
-}
-
-// widen grows b by a distance in metres on the sphere, with a margin.
-func widen(b box, metres float64) box {
-	deg := metres / minEarthRadius * 180 / math.Pi * 1.01
-	b.MinY, b.MaxY = b.MinY-deg, b.MaxY+deg
-	lat := math.Max(math.Abs(b.MinY), math.Abs(b.MaxY))
-	if lat >= 89.9 {
-		// The circle reaches a pole: every longitude.
-		return box{MinX: -180, MaxX: 180, MinY: math.Max(b.MinY, -90), MaxY: math.Min(b.MaxY, 90)}
-	}
-	dlon := deg / math.Cos(lat*math.Pi/180)
-	b.MinX, b.MaxX = b.MinX-dlon, b.MaxX+dlon
-	return b
-}
-
-// splitAntimeridian returns b as boxes within [-180, 180] of longitude:
-// a box that passes the antimeridian continues on the other side.
-func splitAntimeridian(b box) []box {
-	switch {
-	case b.MaxX-b.MinX >= 360:
-		b.MinX, b.MaxX = -180, 180
-		return []box{b}
-	case b.MinX < -180:
-		east := b
-		east.MinX, east.MaxX = b.MinX+360, 180
-		b.MinX = -180
-		return []box{b, east}
-	case b.MaxX > 180:
-		west := b
-		west.MinX, west.MaxX = -180, b.MaxX-360
-		b.MaxX = 180
-		return []box{b, west}
-	}
-	if b.MaxX-b.MinX > 180 {
-		// Such a query geometry may be meant across the antimeridian; the
-		// geometries it matches are within all longitudes.
-		b.MinX, b.MaxX = -180, 180
-	}
-	return []box{b}
 }
 
 // maxKept bounds the decoded entities a query keeps between its match

@@ -21,6 +21,7 @@ import (
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/internal/sqlindex"
 	"github.com/opentid/opentid/server/store/storetest"
 )
 
@@ -349,8 +350,7 @@ func TestDecode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := decoder{b: data}
-		got, err := d.entity()
+		got, err := sqlindex.DecodeFast(data)
 		if err != nil {
 			t.Fatalf("decode %s: %v", data, err)
 		}

@@ -268,8 +268,19 @@ func (s *Store) outboxTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Claim leases due queues.
 func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, maxQueues, maxItems int) ([]store.Delivery, error) {
+	// Look on the read pool first: the write lock is taken only when a
+	// queue is due.
+	var due int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM subscriptions
+		WHERE pending > 0 AND due_at <= ?1 AND lease_until <= ?1 LIMIT 1)`, now.UnixMicro()).Scan(&due)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim (%s): %w", owner, err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
 	var out []store.Delivery
-	err := s.outboxTx(ctx, func(tx *sql.Tx) error {
+	err = s.outboxTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		nowUS := now.UnixMicro()
 		rows, err := tx.QueryContext(ctx, `SELECT s.sk, t.name, s.attempts, s.last_notification, s.data
@@ -299,30 +310,38 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 			return err
 		}
 		until := now.Add(lease).UnixMicro()
+		byQueue := make(map[int64]*store.Delivery, len(out))
+		leases := make([][2]int64, len(out))
 		for i := range out {
-			d := &out[i]
-			if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET lease_token = ?, lease_until = ? WHERE sk = ?`, d.Lease.Token, until, d.Lease.Queue); err != nil {
-				return err
-			}
-			rows, err := tx.QueryContext(ctx, `SELECT seq, data, queued_at FROM outbox WHERE sk = ? ORDER BY seq LIMIT ?`, d.Lease.Queue, maxItems)
-			if err != nil {
-				return err
-			}
-			err = scanRows(rows, func(rs *sql.Rows) error {
-				var it store.OutboxItem
-				var q int64
-				if err := rs.Scan(&it.Seq, &it.Data, &q); err != nil {
-					return err
-				}
-				it.QueuedAt = fromMicros(q)
-				d.Items = append(d.Items, it)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
+			byQueue[out[i].Lease.Queue] = &out[i]
+			leases[i] = [2]int64{out[i].Lease.Queue, out[i].Lease.Token}
 		}
-		return nil
+		list, err := json.Marshal(leases)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET lease_token = l.value->>1, lease_until = ?1
+			FROM json_each(?2) l WHERE subscriptions.sk = l.value->>0`, until, string(list)); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT sk, seq, data, queued_at FROM (
+			SELECT o.sk, o.seq, o.data, o.queued_at, row_number() OVER (PARTITION BY o.sk ORDER BY o.seq) AS rn
+			FROM outbox o WHERE o.sk IN (SELECT value->>0 FROM json_each(?1))) WHERE rn <= ?2 ORDER BY sk, seq`, string(list), maxItems)
+		if err != nil {
+			return err
+		}
+		return scanRows(rows, func(rs *sql.Rows) error {
+			var it store.OutboxItem
+			var sk, q int64
+			if err := rs.Scan(&sk, &it.Seq, &it.Data, &q); err != nil {
+				return err
+			}
+			it.QueuedAt = fromMicros(q)
+			if d := byQueue[sk]; d != nil {
+				d.Items = append(d.Items, it)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim (%s): %w", owner, err)

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/store"
@@ -211,32 +209,6 @@ func (w *writer) addIndexRows(q string, pk int64, rows any) error {
 	}
 	_, err = w.exec(q, w.tid, pk, v)
 	return err
-}
-
-func distinctTypes(e *ngsild.Entity) []string {
-	t := slices.Clone(e.Types)
-	slices.Sort(t)
-	return slices.Compact(t)
-}
-
-// attrRows lists the distinct (attribute name, attribute type) pairs of
-// e's instances.
-func attrRows(e *ngsild.Entity) [][2]string {
-	var rows [][2]string
-	for name, insts := range e.Attrs {
-		for _, a := range insts {
-			if a != nil {
-				rows = append(rows, [2]string{name, a.Type})
-			}
-		}
-	}
-	slices.SortFunc(rows, func(a, b [2]string) int {
-		if c := strings.Compare(a[0], b[0]); c != 0 {
-			return c
-		}
-		return strings.Compare(a[1], b[1])
-	})
-	return slices.Compact(rows)
 }
 
 // Delete removes the entity; its index rows go with it (ON DELETE CASCADE).

@@ -317,3 +317,10 @@ func (d *decoder) attribute() (*ngsild.Attribute, error) {
 	})
 	return a, err
 }
+
+// DecodeFast reads a stored entity with the small parser only, without
+// the fallback to ngsild.UnmarshalEntity (tests of the parser).
+func DecodeFast(data []byte) (*ngsild.Entity, error) {
+	d := decoder{b: data}
+	return d.entity()
+}
