@@ -23,6 +23,7 @@ type changeHook func(ctx context.Context, tx store.Tx, tenant string, changes []
 // and deletes, and hands them to the change hooks before committing. Every
 // write of the API goes through it.
 func (s *Server) update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
+	fn = s.checkModels(tenant, fn) // every entity written is validated first (models.go)
 	if len(s.hooks) == 0 {
 		return s.store.Update(ctx, tenant, fn)
 	}

@@ -72,6 +72,15 @@ type Config struct {
 	// RetentionInterval is how often the background work applies the
 	// retention periods (default 1 h).
 	RetentionInterval time.Duration
+	// ValidateModels says in which tenants an entity of the standard's
+	// types (one of its expanded types is a model of the unified
+	// @context) is validated against its model on every write; an
+	// invalid write is a 400 BadRequestData listing each problem. The
+	// default validates in every tenant.
+	ValidateModels ModelValidation
+	// ValidateTenants are the tenants validated with
+	// ValidateListedTenants ("" is the default tenant).
+	ValidateTenants []string
 }
 
 func (c Config) withDefaults() Config {
@@ -122,6 +131,9 @@ type Server struct {
 	// background are the tasks Start runs beside the notifier, each until
 	// its context ends (retention: temporal_record.go).
 	background []func(context.Context)
+	// models validates the entities of the standard's types on writes;
+	// nil when validation is off (models.go).
+	models *modelChecker
 }
 
 // New builds the HTTP handler of the reference server on st and starts
@@ -164,12 +176,18 @@ func newServer(cfg Config, st store.Store, logger *slog.Logger) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	ld := jsonld.NewProcessor(jsonld.Options{Loader: withBuiltinContexts(loader)})
+	models, err := newModelChecker(cfg, ld)
+	if err != nil {
+		return nil, fmt.Errorf("server: data models: %w", err)
+	}
 	s := &Server{
 		cfg:       cfg,
 		store:     st,
 		log:       logger,
-		ld:        jsonld.NewProcessor(jsonld.Options{Loader: loader}),
+		ld:        ld,
 		validator: v,
+		models:    models,
 	}
 	s.newNotifier()
 	s.hooks = append(s.hooks, s.recordHistory)

@@ -280,6 +280,8 @@ func TestOperations(t *testing.T) {
 		must(t, r5, err, http.StatusNoContent)
 	})
 
+	t.Run("subscriptions", func(t *testing.T) { testSubscriptions(ctx, t, c) })
+
 	t.Run("types and attributes", func(t *testing.T) {
 		r1, err := c.RetrieveEntityTypesWithResponse(ctx, nil)
 		must(t, r1, err, http.StatusOK)
@@ -327,6 +329,8 @@ func TestOperations(t *testing.T) {
 			t.Errorf("retrieve after delete: %s", p)
 		}
 	})
+
+	t.Run("temporal", func(t *testing.T) { testTemporal(ctx, t, c) })
 
 	t.Run("bad request", func(t *testing.T) {
 		r, err := c.QueryEntitiesWithResponse(ctx, nil)

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	client "github.com/opentid/opentid/clients/go"
 	"github.com/opentid/opentid/server"
+	"github.com/opentid/opentid/server/notify"
 	"github.com/opentid/opentid/server/store/sqlite"
 	"github.com/opentid/opentid/spec"
 )
@@ -72,10 +74,18 @@ func newClient(t *testing.T, opts ...client.ClientOption) (*client.ClientWithRes
 	}
 	t.Cleanup(func() { st.Close() })
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := server.New(server.Config{ContextLoader: contextLoader{}}, st, logger)
+	// Subscriptions of the tests notify receivers on the loopback
+	// interface, and retry quickly.
+	h, err := server.Open(server.Config{
+		ContextLoader:         contextLoader{},
+		AllowPrivateEndpoints: true,
+		Notify:                notify.Options{Poll: 50 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
+	}, st, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Start(context.Background())
+	t.Cleanup(func() { h.Close() })
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	rec := &recorder{}

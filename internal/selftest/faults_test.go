@@ -77,6 +77,9 @@ func onRequest(m matcher, edit func(r *http.Request)) wrapper {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if m(r) {
 				r = r.Clone(r.Context())
+				// Literal ';' belong to NGSI-LD values (q, georel): encode
+				// them so that Go's query parser keeps those parameters.
+				r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
 				r.URL.RawQuery = r.URL.Query().Encode()
 				edit(r)
 			}
