@@ -23,6 +23,7 @@ func Cases() []Case {
 		tenancyCases(),
 		subscriptionCases(),
 		temporalCases(),
+		datamodelCases(),
 	)
 }
 

@@ -53,17 +53,46 @@ func (s *Server) update(ctx context.Context, tenant string, fn func(store.Tx) er
 }
 
 // recordingTx is a transaction that remembers what was written. The state
-// before the change is read from the store at the first write of each
-// entity in the transaction.
+// before the change is taken at the first write of each entity in the
+// transaction: from a copy kept when the handler read the entity (most
+// writes read it first), else read from the store.
 type recordingTx struct {
 	store.Tx
 	changes []Change
 	index   map[string]int // entity id -> position in changes
+	// read holds a copy of the entities read and not written yet, nil for
+	// one found missing.
+	read map[string]*ngsild.Entity
+}
+
+// Get reads through the transaction and keeps a copy of what it read (or
+// that the entity is missing) for the write that usually follows.
+func (r *recordingTx) Get(id string) (*ngsild.Entity, error) {
+	e, err := r.Tx.Get(id)
+	if _, written := r.index[id]; written || (err != nil && !isMissing(err)) {
+		return e, err
+	}
+	var c *ngsild.Entity
+	if err == nil {
+		var ok bool
+		if c, ok = ngsild.CloneEntity(e); !ok {
+			return e, err
+		}
+	}
+	if r.read == nil {
+		r.read = map[string]*ngsild.Entity{}
+	}
+	r.read[id] = c
+	return e, err
 }
 
 func (r *recordingTx) before(id string) (*ngsild.Entity, bool, error) {
 	if i, ok := r.index[id]; ok {
 		return r.changes[i].Old, true, nil
+	}
+	if old, ok := r.read[id]; ok {
+		delete(r.read, id)
+		return old, false, nil
 	}
 	old, err := r.Tx.Get(id) // a fresh copy: see store.Reader.Get
 	switch {

@@ -16,12 +16,12 @@ import (
 // The normative Markdown documents. They are the single source of the
 // requirement and class registry.
 //
-//go:embed README.md profile.md core.md query.md geo.md tenancy.md subscriptions.md temporal.md untestable.md
+//go:embed README.md profile.md core.md query.md geo.md tenancy.md subscriptions.md temporal.md datamodels.md untestable.md
 var normative embed.FS
 
 // requirementDocs are the documents that hold class and requirement blocks,
 // in reading order. README.md and untestable.md are only linted.
-var requirementDocs = []string{"profile.md", "core.md", "query.md", "geo.md", "tenancy.md", "subscriptions.md", "temporal.md"}
+var requirementDocs = []string{"profile.md", "core.md", "query.md", "geo.md", "tenancy.md", "subscriptions.md", "temporal.md", "datamodels.md"}
 
 // ReqID identifies a requirement, for example "/req/core/entity-create".
 type ReqID string

@@ -566,21 +566,6 @@ func (e SubscriptionStatus) Valid() bool {
 	}
 }
 
-// Defines values for SubscriptionType.
-const (
-	SubscriptionTypeSubscription SubscriptionType = "Subscription"
-)
-
-// Valid indicates whether the value is a known member of the SubscriptionType enum.
-func (e SubscriptionType) Valid() bool {
-	switch e {
-	case SubscriptionTypeSubscription:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for SubscriptionCreateNotificationTrigger.
 const (
 	SubscriptionCreateNotificationTriggerAttributeCreated SubscriptionCreateNotificationTrigger = "attributeCreated"
@@ -605,21 +590,6 @@ func (e SubscriptionCreateNotificationTrigger) Valid() bool {
 	case SubscriptionCreateNotificationTriggerEntityDeleted:
 		return true
 	case SubscriptionCreateNotificationTriggerEntityUpdated:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for SubscriptionCreateType.
-const (
-	SubscriptionCreateTypeSubscription SubscriptionCreateType = "Subscription"
-)
-
-// Valid indicates whether the value is a known member of the SubscriptionCreateType enum.
-func (e SubscriptionCreateType) Valid() bool {
-	switch e {
-	case SubscriptionCreateTypeSubscription:
 		return true
 	default:
 		return false
@@ -656,15 +626,15 @@ func (e SubscriptionFieldsNotificationTrigger) Valid() bool {
 	}
 }
 
-// Defines values for SubscriptionFieldsType.
+// Defines values for SubscriptionTypeName.
 const (
-	SubscriptionFieldsTypeSubscription SubscriptionFieldsType = "Subscription"
+	SubscriptionTypeNameSubscription SubscriptionTypeName = "Subscription"
 )
 
-// Valid indicates whether the value is a known member of the SubscriptionFieldsType enum.
-func (e SubscriptionFieldsType) Valid() bool {
+// Valid indicates whether the value is a known member of the SubscriptionTypeName enum.
+func (e SubscriptionTypeName) Valid() bool {
 	switch e {
-	case SubscriptionFieldsTypeSubscription:
+	case SubscriptionTypeNameSubscription:
 		return true
 	default:
 		return false
@@ -1451,13 +1421,14 @@ type NotUpdatedDetails struct {
 // endpoints (clause 7). `triggerReason` is entityCreated, entityUpdated, entityDeleted or
 // timeInterval; a deleted entity is shown as its `id`, `type` and `deletedAt`.
 type Notification struct {
-	Context        interface{}              `json:"@context,omitempty"`
-	Data           []map[string]interface{} `json:"data"`
-	Id             string                   `json:"id"`
-	NotifiedAt     time.Time                `json:"notifiedAt"`
-	SubscriptionId string                   `json:"subscriptionId"`
-	TriggerReason  *string                  `json:"triggerReason,omitempty"`
-	Type           NotificationType         `json:"type"`
+	// Context A JSON-LD @context; a URL, an inline object, or an array of them.
+	Context        *LdContext       `json:"@context,omitempty"`
+	Data           []Entity         `json:"data"`
+	Id             string           `json:"id"`
+	NotifiedAt     time.Time        `json:"notifiedAt"`
+	SubscriptionId string           `json:"subscriptionId"`
+	TriggerReason  *string          `json:"triggerReason,omitempty"`
+	Type           NotificationType `json:"type"`
 }
 
 // NotificationType defines model for Notification.Type.
@@ -1632,8 +1603,10 @@ type Subscription struct {
 	SubscriptionName    *string                           `json:"subscriptionName,omitempty"`
 	Throttling          *float64                          `json:"throttling,omitempty"`
 	TimeInterval        *float64                          `json:"timeInterval,omitempty"`
-	Type                SubscriptionType                  `json:"type"`
-	WatchedAttributes   []string                          `json:"watchedAttributes,omitempty"`
+
+	// Type The type of a subscription.
+	Type              SubscriptionTypeName `json:"type"`
+	WatchedAttributes []string             `json:"watchedAttributes,omitempty"`
 }
 
 // SubscriptionNotificationTrigger defines model for Subscription.NotificationTrigger.
@@ -1641,9 +1614,6 @@ type SubscriptionNotificationTrigger string
 
 // SubscriptionStatus defines model for Subscription.Status.
 type SubscriptionStatus string
-
-// SubscriptionType defines model for Subscription.Type.
-type SubscriptionType string
 
 // SubscriptionArray defines model for SubscriptionArray.
 type SubscriptionArray = []Subscription
@@ -1672,15 +1642,14 @@ type SubscriptionCreate struct {
 	SubscriptionName    *string                                 `json:"subscriptionName,omitempty"`
 	Throttling          *float64                                `json:"throttling,omitempty"`
 	TimeInterval        *float64                                `json:"timeInterval,omitempty"`
-	Type                SubscriptionCreateType                  `json:"type"`
-	WatchedAttributes   []string                                `json:"watchedAttributes,omitempty"`
+
+	// Type The type of a subscription.
+	Type              SubscriptionTypeName `json:"type"`
+	WatchedAttributes []string             `json:"watchedAttributes,omitempty"`
 }
 
 // SubscriptionCreateNotificationTrigger defines model for SubscriptionCreate.NotificationTrigger.
 type SubscriptionCreateNotificationTrigger string
-
-// SubscriptionCreateType defines model for SubscriptionCreate.Type.
-type SubscriptionCreateType string
 
 // SubscriptionEntitySelector Selects entities by type, and optionally by id or id pattern (clause 5.2.33).
 type SubscriptionEntitySelector struct {
@@ -1713,15 +1682,14 @@ type SubscriptionFields struct {
 	SubscriptionName    *string                                 `json:"subscriptionName,omitempty"`
 	Throttling          *float64                                `json:"throttling,omitempty"`
 	TimeInterval        *float64                                `json:"timeInterval,omitempty"`
-	Type                *SubscriptionFieldsType                 `json:"type,omitempty"`
-	WatchedAttributes   []string                                `json:"watchedAttributes,omitempty"`
+
+	// Type The type of a subscription.
+	Type              *SubscriptionTypeName `json:"type,omitempty"`
+	WatchedAttributes []string              `json:"watchedAttributes,omitempty"`
 }
 
 // SubscriptionFieldsNotificationTrigger defines model for SubscriptionFields.NotificationTrigger.
 type SubscriptionFieldsNotificationTrigger string
-
-// SubscriptionFieldsType defines model for SubscriptionFields.Type.
-type SubscriptionFieldsType string
 
 // SubscriptionGeoQuery A geo-query (clause 5.2.13); coordinates as a JSON array or its text.
 type SubscriptionGeoQuery struct {
@@ -1745,6 +1713,9 @@ type SubscriptionGeoQuery_Coordinates struct {
 // SubscriptionPatch Members of a subscription to replace.
 type SubscriptionPatch = SubscriptionFields
 
+// SubscriptionTypeName The type of a subscription.
+type SubscriptionTypeName string
+
 // TemporalEntity An entity in a temporal representation. In the temporal representation (clause 4.5.7)
 // each attribute is an array of instances, each a NormalizedAttribute with its `instanceId`.
 // In the simplified one (4.5.9) each attribute is an object with `type` and a list of
@@ -1761,16 +1732,8 @@ type TemporalEntity struct {
 	Id      *string    `json:"id,omitempty"`
 
 	// Type One entity type name, or several for a multi-typed entity (clause 4.16).
-	Type                 *EntityTypeNames                               `json:"type,omitempty"`
-	AdditionalProperties map[string]TemporalEntity_AdditionalProperties `json:"-"`
-}
-
-// TemporalEntity0 defines model for TemporalEntity.0.
-type TemporalEntity0 = []map[string]interface{}
-
-// TemporalEntity_AdditionalProperties defines model for TemporalEntity.AdditionalProperties.
-type TemporalEntity_AdditionalProperties struct {
-	union json.RawMessage
+	Type                 *EntityTypeNames       `json:"type,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // TemporalEntityArray defines model for TemporalEntityArray.
@@ -4880,7 +4843,7 @@ func (a Relationship) MarshalJSON() ([]byte, error) {
 
 // Getter for additional properties for TemporalEntity. Returns the specified
 // element and whether it was found
-func (a TemporalEntity) Get(fieldName string) (value TemporalEntity_AdditionalProperties, found bool) {
+func (a TemporalEntity) Get(fieldName string) (value interface{}, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -4888,9 +4851,9 @@ func (a TemporalEntity) Get(fieldName string) (value TemporalEntity_AdditionalPr
 }
 
 // Setter for additional properties for TemporalEntity
-func (a *TemporalEntity) Set(fieldName string, value TemporalEntity_AdditionalProperties) {
+func (a *TemporalEntity) Set(fieldName string, value interface{}) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]TemporalEntity_AdditionalProperties)
+		a.AdditionalProperties = make(map[string]interface{})
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -4928,9 +4891,9 @@ func (a *TemporalEntity) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]TemporalEntity_AdditionalProperties)
+		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
-			var fieldVal TemporalEntity_AdditionalProperties
+			var fieldVal interface{}
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -5652,68 +5615,6 @@ func (t SubscriptionGeoQuery_Coordinates) MarshalJSON() ([]byte, error) {
 }
 
 func (t *SubscriptionGeoQuery_Coordinates) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsTemporalEntity0 returns the union data inside the TemporalEntity_AdditionalProperties as a TemporalEntity0
-func (t TemporalEntity_AdditionalProperties) AsTemporalEntity0() (TemporalEntity0, error) {
-	var body TemporalEntity0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromTemporalEntity0 overwrites any union data inside the TemporalEntity_AdditionalProperties as the provided TemporalEntity0
-func (t *TemporalEntity_AdditionalProperties) FromTemporalEntity0(v TemporalEntity0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeTemporalEntity0 performs a merge with any union data inside the TemporalEntity_AdditionalProperties, using the provided TemporalEntity0
-func (t *TemporalEntity_AdditionalProperties) MergeTemporalEntity0(v TemporalEntity0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsTemporalValues returns the union data inside the TemporalEntity_AdditionalProperties as a TemporalValues
-func (t TemporalEntity_AdditionalProperties) AsTemporalValues() (TemporalValues, error) {
-	var body TemporalValues
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromTemporalValues overwrites any union data inside the TemporalEntity_AdditionalProperties as the provided TemporalValues
-func (t *TemporalEntity_AdditionalProperties) FromTemporalValues(v TemporalValues) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeTemporalValues performs a merge with any union data inside the TemporalEntity_AdditionalProperties, using the provided TemporalValues
-func (t *TemporalEntity_AdditionalProperties) MergeTemporalValues(v TemporalValues) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t TemporalEntity_AdditionalProperties) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *TemporalEntity_AdditionalProperties) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

@@ -60,7 +60,7 @@ func testSubscriptions(ctx context.Context, t *testing.T, c *client.ClientWithRe
 
 	created, err := c.CreateSubscriptionWithResponse(ctx, nil, client.SubscriptionCreate{
 		Id:                ptr(subID),
-		Type:              client.SubscriptionCreateTypeSubscription,
+		Type:              client.SubscriptionTypeNameSubscription,
 		SubscriptionName:  ptr("NO2 above 40"),
 		Entities:          []client.SubscriptionEntitySelector{{Type: "AirQualityObserved"}},
 		WatchedAttributes: []string{"no2"},
@@ -84,7 +84,7 @@ func testSubscriptions(ctx context.Context, t *testing.T, c *client.ClientWithRe
 	if n.SubscriptionId != subID || n.Type != client.NotificationTypeNotification || len(n.Data) != 1 {
 		t.Fatalf("notification %+v", n)
 	}
-	if e := n.Data[0]; e["id"] != stationID || e["no2"] != 45.5 {
+	if e := n.Data[0]; e.Id == nil || *e.Id != stationID || e.AdditionalProperties["no2"] != 45.5 {
 		t.Errorf("notified entity %v, want %s with no2 45.5 (keyValues)", e, stationID)
 	}
 	if n.TriggerReason == nil || *n.TriggerReason != "entityUpdated" {

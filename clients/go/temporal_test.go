@@ -23,17 +23,13 @@ type sample struct {
 
 // series is an attribute in the temporal representation: one Property
 // instance per sample.
-func series(t *testing.T, samples ...sample) client.TemporalEntity_AdditionalProperties {
+func series(t *testing.T, samples ...sample) []map[string]any {
 	t.Helper()
 	instances := make([]map[string]any, len(samples))
 	for i, s := range samples {
 		instances[i] = map[string]any{"type": "Property", "value": s.value, "observedAt": s.at, "unitCode": "GQ"}
 	}
-	var a client.TemporalEntity_AdditionalProperties
-	if err := a.FromTemporalEntity0(instances); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return instances
 }
 
 // instances returns the instances of an attribute of a temporal entity.
@@ -268,13 +264,12 @@ func temporalValues(t *testing.T, e *client.TemporalEntity, name string) client.
 	if e == nil {
 		t.Fatal("no temporal entity in the response")
 	}
-	raw, ok := e.Get(name)
-	if !ok {
-		t.Fatalf("no temporal attribute %s", name)
-	}
-	v, err := raw.AsTemporalValues()
+	v, ok, err := client.DecodeTemporalAttr[client.TemporalValues](*e, name)
 	if err != nil {
 		t.Fatalf("temporal attribute %s: %v", name, err)
+	}
+	if !ok {
+		t.Fatalf("no temporal attribute %s", name)
 	}
 	return v
 }

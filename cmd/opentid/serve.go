@@ -44,6 +44,9 @@ type serveConfig struct {
 	// crashed replica's notifications are delivered by another one after
 	// it.
 	notifyLease time.Duration
+	// validateModels says where entities of the standard's types are
+	// validated on write: all, none or a list of tenants.
+	validateModels string
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -82,6 +85,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&c.notifyLease, "notify-lease", lease, "how long a delivery worker holds a notification queue it claimed; after a crash another replica delivers after it (env OPENTID_NOTIFY_LEASE)")
 	fs.StringVar(&c.retention, "retention", env("OPENTID_RETENTION", "0"), "how long attribute instances are kept, e.g. 90d or 720h; 0 keeps them for ever (env OPENTID_RETENTION)")
 	fs.StringVar(&c.tenantRetention, "tenant-retention", env("OPENTID_TENANT_RETENTION", ""), "per-tenant retention overrides: tenant=period[,tenant=period...], '-' for the default tenant (env OPENTID_TENANT_RETENTION)")
+	fs.StringVar(&c.validateModels, "validate-models", env("OPENTID_VALIDATE_MODELS", "all"), "validate entities of the standard's data models on every write: all, none, or tenant[,tenant...] with '-' for the default tenant (env OPENTID_VALIDATE_MODELS)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -145,6 +149,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{"--tenant-retention: " + err.Error()}
 	}
+	validateModels, validateTenants, err := parseValidateModels(c.validateModels)
+	if err != nil {
+		return usageError{"--validate-models: " + err.Error()}
+	}
 	st, err := openStore(ctx, c.db, c.sync)
 	if err != nil {
 		return err
@@ -160,6 +168,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Retention:             retention,
 		TenantRetention:       tenantRetention,
 		Notify:                notify.Options{Lease: c.notifyLease},
+		ValidateModels:        validateModels,
+		ValidateTenants:       validateTenants,
 	}, st, logger)
 	if err != nil {
 		return err

@@ -17,11 +17,17 @@ import (
 )
 
 // referenceClasses are the conformance classes the reference server claims.
-var referenceClasses = []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy, spec.ClassSubscriptions, spec.ClassTemporal}
+var referenceClasses = []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy, spec.ClassSubscriptions, spec.ClassTemporal, spec.ClassDatamodels}
 
 // newReference starts the reference server on a fresh store and returns
 // its handler.
 func newReference(t *testing.T) http.Handler {
+	t.Helper()
+	return newReferenceWith(t, server.Config{})
+}
+
+// newReferenceWith is newReference with the settings of cfg.
+func newReferenceWith(t *testing.T, cfg server.Config) http.Handler {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "selftest.db"), sqlite.Options{})
@@ -30,7 +36,8 @@ func newReference(t *testing.T) http.Handler {
 	}
 	t.Cleanup(func() { st.Close() })
 	// The suite's notification receiver listens on loopback.
-	h, err := server.New(server.Config{AllowPrivateEndpoints: true}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.AllowPrivateEndpoints = true
+	h, err := server.New(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,21 @@ export type EntityTypeList = Schemas["EntityTypeList"];
 export type EntityTypeInfo = Schemas["EntityTypeInfo"];
 export type AttributeList = Schemas["AttributeList"];
 export type AttributeInfo = Schemas["Attribute"];
+/**
+ * An entity in a temporal representation: each attribute is an array of
+ * AttributeInstance (clause 4.5.7), or a TemporalValues in the simplified
+ * and aggregated representations.
+ */
+export type TemporalEntity = Schemas["TemporalEntity"];
+export type TemporalValues = Schemas["TemporalValues"];
+export type TemporalQuery = Schemas["TemporalQuery"];
+/** An attribute instance of the temporal representation: an attribute and its `instanceId`. */
+export type AttributeInstance = Attribute & { instanceId?: string };
+export type Subscription = Schemas["Subscription"];
+export type SubscriptionCreate = Schemas["SubscriptionCreate"];
+export type SubscriptionPatch = Schemas["SubscriptionPatch"];
+/** The body of a notification POSTed to the endpoint of a subscription. */
+export type Notification = Schemas["Notification"];
 
 /** Media types of NGSI-LD requests and responses. */
 export const MediaType = {
@@ -165,6 +180,32 @@ export function asEntities(data: Entity[] | FeatureCollection): Entity[] {
     throw new TypeError("the response is a GeoJSON FeatureCollection, not an entity array");
   }
   return data;
+}
+
+/**
+ * The instances of an attribute of an entity in the temporal representation,
+ * in ascending order of time; an empty array when the entity has no such
+ * attribute.
+ */
+export function instancesOf(entity: TemporalEntity, name: string): AttributeInstance[] {
+  const v = entity[name];
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new TypeError(`attribute ${name} is not in the temporal representation`);
+  return v as AttributeInstance[];
+}
+
+/**
+ * An attribute of an entity in the simplified (`[value, time]` pairs) or
+ * aggregated (`[value, start, end]` triples per method) temporal
+ * representation, or undefined when the entity has no such attribute.
+ */
+export function temporalValuesOf(entity: TemporalEntity, name: string): TemporalValues | undefined {
+  const v = entity[name];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v) || v === null || typeof v !== "object") {
+    throw new TypeError(`attribute ${name} is not in the simplified or aggregated representation`);
+  }
+  return v as TemporalValues;
 }
 
 type QueryParams = NonNullable<operations["queryEntities"]["parameters"]["query"]>;

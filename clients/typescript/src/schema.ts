@@ -641,7 +641,7 @@ export interface components {
             type?: components["schemas"]["EntityTypeNames"];
             "@context"?: components["schemas"]["LdContext"];
         } & {
-            [key: string]: Record<string, never>[] | components["schemas"]["TemporalValues"];
+            [key: string]: unknown;
         };
         /** @description One attribute in the simplified or aggregated temporal representation. */
         TemporalValues: {
@@ -1199,11 +1199,15 @@ export interface components {
             deadLettered?: number;
             lastError?: string;
         };
+        /**
+         * @description The type of a subscription.
+         * @enum {string}
+         */
+        SubscriptionTypeName: "Subscription";
         SubscriptionFields: {
             /** Format: uri */
             id?: string;
-            /** @enum {string} */
-            type?: "Subscription";
+            type?: components["schemas"]["SubscriptionTypeName"];
             subscriptionName?: string;
             description?: string;
             entities?: components["schemas"]["SubscriptionEntitySelector"][];
@@ -1223,7 +1227,10 @@ export interface components {
             jsonldContext?: string;
         };
         /** @description A subscription to create; `type` and `notification` are required. */
-        SubscriptionCreate: components["schemas"]["SubscriptionFields"] & Record<string, never>;
+        SubscriptionCreate: components["schemas"]["SubscriptionFields"] & {
+            type: components["schemas"]["SubscriptionTypeName"];
+            notification: components["schemas"]["NotificationParams"];
+        };
         /** @description Members of a subscription to replace. */
         SubscriptionPatch: components["schemas"]["SubscriptionFields"];
         /**
@@ -1231,6 +1238,11 @@ export interface components {
          *     delivery counters in `notification`.
          */
         Subscription: components["schemas"]["SubscriptionFields"] & {
+            /** Format: uri */
+            id: string;
+            type: components["schemas"]["SubscriptionTypeName"];
+            notification: components["schemas"]["NotificationParams"];
+            isActive: boolean;
             /** @enum {string} */
             status: "active" | "paused" | "expired";
         };
@@ -1242,7 +1254,7 @@ export interface components {
          *     timeInterval; a deleted entity is shown as its `id`, `type` and `deletedAt`.
          */
         Notification: {
-            "@context"?: unknown;
+            "@context"?: components["schemas"]["LdContext"];
             /** Format: uri */
             id: string;
             /** @enum {string} */
@@ -1251,7 +1263,7 @@ export interface components {
             subscriptionId: string;
             /** Format: date-time */
             notifiedAt: string;
-            data: Record<string, never>[];
+            data: components["schemas"]["Entity"][];
             triggerReason?: string;
         };
     };

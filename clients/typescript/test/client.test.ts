@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 
 import {
   asEntities,
@@ -16,7 +16,7 @@ import {
   type OpenTIDClient,
   type Property,
 } from "../src/index.js";
-import { skipReason, startServer, testContextUrl, type RunningServer } from "./server.js";
+import { serverForSuite, skipReason, testContextUrl } from "./server.js";
 
 const stationId = "urn:ngsi-ld:AirQualityObserved:nantes-01";
 
@@ -37,15 +37,10 @@ async function problemOf(call: Promise<unknown>): Promise<ProblemError> {
 }
 
 describe("OpenTID TypeScript client against the reference server", { skip: skipReason }, () => {
-  let server: RunningServer;
+  const suite = serverForSuite();
   let client: OpenTIDClient;
-
-  before(async () => {
-    server = await startServer();
-    client = createOpenTIDClient({ baseUrl: server.baseUrl });
-  });
-  after(async () => {
-    await server?.stop();
+  before(() => {
+    client = suite.client;
   });
 
   it("creates an entity", async () => {
@@ -112,7 +107,7 @@ describe("OpenTID TypeScript client against the reference server", { skip: skipR
   });
 
   it("sends the @context in a Link header and the tenant header", async () => {
-    const tenant = createOpenTIDClient({ baseUrl: server.baseUrl, context: testContextUrl, tenant: "nantes" });
+    const tenant = createOpenTIDClient({ baseUrl: suite.server.baseUrl, context: testContextUrl, tenant: "nantes" });
     await unwrap(tenant.POST("/entities", { body: station(stationId, 1) }));
     const short = await unwrap(tenant.GET("/entities/{entityId}", { params: { path: { entityId: stationId } } }));
     assert.equal(short.type, "AirQualityObserved");

@@ -6,6 +6,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
+
+import { createOpenTIDClient, type OpenTIDClient } from "../src/index.js";
 
 export const skipReason = process.env.OPENTID_BIN
   ? undefined
@@ -70,6 +73,8 @@ export async function startServer(): Promise<RunningServer> {
       "--db", join(dir, "opentid.db"),
       "--context-file", `${testContextUrl}=${contextFile}`,
       "--offline-contexts",
+      // The subscriptions of the tests notify a receiver on the loopback interface.
+      "--allow-private-endpoints",
       "--log-level", "warn",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -96,4 +101,26 @@ export async function startServer(): Promise<RunningServer> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The server of a suite and a client of it, set once the suite has started. */
+export interface SuiteServer {
+  server: RunningServer;
+  client: OpenTIDClient;
+}
+
+/**
+ * Starts a reference server before the tests of the enclosing suite and
+ * stops it after them; call it in the body of `describe`.
+ */
+export function serverForSuite(): SuiteServer {
+  const suite = {} as SuiteServer;
+  before(async () => {
+    suite.server = await startServer();
+    suite.client = createOpenTIDClient({ baseUrl: suite.server.baseUrl });
+  });
+  after(async () => {
+    await suite.server?.stop();
+  });
+  return suite;
 }

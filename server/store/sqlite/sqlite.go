@@ -47,6 +47,7 @@ const (
 type Store struct {
 	w, r   *sql.DB
 	ws, rs statements
+	gc     committer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -169,31 +170,19 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 	return fn(r)
 }
 
-// Update runs fn in a write transaction of the writer connection.
-func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) (err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
+// Update runs fn in a write transaction of the writer connection, shared
+// with the concurrent callers (group commit, group.go). fn's statements
+// are not interrupted when ctx ends: the transaction may hold the writes
+// of other callers.
+func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
+	return s.write(ctx, func(g *group) error {
+		w := &writer{reader: reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound}, tenant: tenant}
+		w.ix.ex = &w.reader
+		if err := w.lookupTenant(tenant); err != nil {
+			return err
 		}
-	}()
-	w := &writer{reader: reader{ctx: ctx, tx: tx, st: &s.ws}, tenant: tenant}
-	w.ix.ex = &w.reader
-	if err := w.lookupTenant(tenant); err != nil {
-		return err
-	}
-	if err := fn(w); err != nil {
-		return err
-	}
-	committed = true
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+		return fn(w)
+	})
 }
 
 // Tenants lists the tenants, the default one excluded.

@@ -215,10 +215,45 @@ func (w *writer) DeleteSubscription(id string) error {
 	return nil
 }
 
+// Statements of the outbox, prepared on the writer connection.
+const (
+	sqlQueueOf     = `SELECT sk, pending FROM subscriptions WHERE tid = ? AND id = ?`
+	sqlOutboxAdd   = `INSERT INTO outbox (sk, data, queued_at) VALUES (?, ?, ?)`
+	sqlQueueAdded  = `UPDATE subscriptions SET pending = pending + 1 - ?1, dead_lettered = dead_lettered + ?1 WHERE sk = ?2`
+	sqlClaimQueues = `SELECT s.sk, t.name, s.attempts, s.last_notification, s.data
+			FROM subscriptions s JOIN tenants t ON t.tid = s.tid
+			WHERE s.pending > 0 AND s.due_at <= ?1 AND s.lease_until <= ?1
+			ORDER BY s.due_at LIMIT ?2`
+	sqlClaimLease = `UPDATE subscriptions SET lease_token = l.value->>1, lease_until = ?1
+			FROM json_each(?2) l WHERE subscriptions.sk = l.value->>0`
+	sqlClaimItems = `SELECT sk, seq, data, queued_at FROM (
+			SELECT o.sk, o.seq, o.data, o.queued_at, row_number() OVER (PARTITION BY o.sk ORDER BY o.seq) AS rn
+			FROM outbox o WHERE o.sk IN (SELECT value->>0 FROM json_each(?1))) WHERE rn <= ?2 ORDER BY sk, seq`
+	sqlLeaseTokens = `SELECT sk, lease_token FROM subscriptions WHERE sk IN (SELECT value FROM json_each(?))`
+	sqlOutboxDone  = `DELETE FROM outbox WHERE seq IN (SELECT o.seq FROM json_each(?1) j JOIN outbox o ON o.seq = j.value->>1 AND o.sk = j.value->>0) RETURNING sk`
+	// sqlQueuesDone applies the outcomes [sk, delivered, given up, sent,
+	// failed, attempted, at, error, not before] of a batch of results.
+	sqlQueuesDone = `UPDATE subscriptions SET
+				pending = pending - r.value->>1 - r.value->>2,
+				times_sent = times_sent + r.value->>3,
+				times_failed = times_failed + r.value->>4,
+				last_notification = CASE WHEN r.value->>5 THEN r.value->>6 ELSE last_notification END,
+				last_success = CASE WHEN r.value->>3 > 0 THEN r.value->>6 ELSE last_success END,
+				last_failure = CASE WHEN r.value->>4 > 0 THEN r.value->>6 ELSE last_failure END,
+				last_error = CASE WHEN r.value->>4 > 0 THEN r.value->>7 ELSE last_error END,
+				attempts = CASE WHEN r.value->>4 > 0 AND r.value->>2 = 0 THEN attempts + 1 ELSE 0 END,
+				dead_lettered = dead_lettered + r.value->>2,
+				due_at = r.value->>8, lease_token = 0, lease_until = 0
+			FROM json_each(?1) r WHERE subscriptions.sk = r.value->>0`
+)
+
+var outboxStatements = []string{sqlQueueOf, sqlOutboxAdd, sqlQueueAdded, sqlClaimQueues, sqlClaimLease, sqlClaimItems,
+	sqlLeaseTokens, sqlOutboxDone, sqlQueuesDone}
+
 // Enqueue appends a notification to a subscription's queue.
 func (w *writer) Enqueue(subID string, data []byte, maxPending int) error {
 	var sk, pending int64
-	err := w.queryRow(`SELECT sk, pending FROM subscriptions WHERE tid = ? AND id = ?`, w.tid, subID).Scan(&sk, &pending)
+	err := w.queryRow(sqlQueueOf, w.tid, subID).Scan(&sk, &pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: subscription %q: %w", subID, store.ErrNotFound)
 	}
@@ -226,7 +261,7 @@ func (w *writer) Enqueue(subID string, data []byte, maxPending int) error {
 		return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
 	}
 	now := time.Now().UnixMicro()
-	if _, err := w.exec(`INSERT INTO outbox (sk, data, queued_at) VALUES (?, ?, ?)`, sk, data, now); err != nil {
+	if _, err := w.exec(sqlOutboxAdd, sk, data, now); err != nil {
 		return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
 	}
 	pending++
@@ -243,27 +278,20 @@ func (w *writer) Enqueue(subID string, data []byte, maxPending int) error {
 		}
 		dropped, _ = res.RowsAffected()
 	}
-	_, err = w.exec(`UPDATE subscriptions SET pending = pending + 1 - ?1, dead_lettered = dead_lettered + ?1 WHERE sk = ?2`, dropped, sk)
+	_, err = w.exec(sqlQueueAdded, dropped, sk)
 	if err != nil {
 		return fmt.Errorf("sqlite: enqueue for %q: %w", subID, err)
 	}
 	return nil
 }
 
-// outboxTx runs fn in a write transaction outside any tenant.
-func (s *Store) outboxTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+// outboxTx runs fn in a write transaction outside any tenant, shared with
+// the concurrent writers (group.go), with the writer's prepared
+// statements.
+func (s *Store) outboxTx(ctx context.Context, fn func(ex *reader) error) error {
+	return s.write(ctx, func(g *group) error {
+		return fn(&reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound})
+	})
 }
 
 // Claim leases due queues.
@@ -279,54 +307,47 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 	if due == 0 {
 		return nil, nil
 	}
-	var out []store.Delivery
-	err = s.outboxTx(ctx, func(tx *sql.Tx) error {
+	type claimed struct {
+		d    store.Delivery
+		data []byte
+	}
+	var out []claimed
+	err = s.outboxTx(ctx, func(ex *reader) error {
 		out = out[:0]
 		nowUS := now.UnixMicro()
-		rows, err := tx.QueryContext(ctx, `SELECT s.sk, t.name, s.attempts, s.last_notification, s.data
-			FROM subscriptions s JOIN tenants t ON t.tid = s.tid
-			WHERE s.pending > 0 AND s.due_at <= ?1 AND s.lease_until <= ?1
-			ORDER BY s.due_at LIMIT ?2`, nowUS, maxQueues)
+		rows, err := ex.query(sqlClaimQueues, nowUS, maxQueues)
 		if err != nil {
 			return err
 		}
 		err = scanRows(rows, func(rs *sql.Rows) error {
-			var d store.Delivery
+			var c claimed
 			var sk, ln int64
-			var data []byte
-			if err := rs.Scan(&sk, &d.Tenant, &d.Attempts, &ln, &data); err != nil {
+			if err := rs.Scan(&sk, &c.d.Tenant, &c.d.Attempts, &ln, &c.data); err != nil {
 				return err
 			}
-			var err error
-			if d.Sub, err = ngsild.UnmarshalSubscription(data); err != nil {
-				return fmt.Errorf("decode subscription: %w", err)
-			}
-			d.LastNotification = fromMicros(ln)
-			d.Lease = store.Lease{Queue: sk, Token: rand.Int64N(1<<62) + 1}
-			out = append(out, d)
+			c.d.LastNotification = fromMicros(ln)
+			c.d.Lease = store.Lease{Queue: sk, Token: rand.Int64N(1<<62) + 1}
+			out = append(out, c)
 			return nil
 		})
-		if err != nil {
+		if err != nil || len(out) == 0 {
 			return err
 		}
 		until := now.Add(lease).UnixMicro()
 		byQueue := make(map[int64]*store.Delivery, len(out))
 		leases := make([][2]int64, len(out))
 		for i := range out {
-			byQueue[out[i].Lease.Queue] = &out[i]
-			leases[i] = [2]int64{out[i].Lease.Queue, out[i].Lease.Token}
+			byQueue[out[i].d.Lease.Queue] = &out[i].d
+			leases[i] = [2]int64{out[i].d.Lease.Queue, out[i].d.Lease.Token}
 		}
 		list, err := json.Marshal(leases)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET lease_token = l.value->>1, lease_until = ?1
-			FROM json_each(?2) l WHERE subscriptions.sk = l.value->>0`, until, string(list)); err != nil {
+		if _, err := ex.exec(sqlClaimLease, until, string(list)); err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT sk, seq, data, queued_at FROM (
-			SELECT o.sk, o.seq, o.data, o.queued_at, row_number() OVER (PARTITION BY o.sk ORDER BY o.seq) AS rn
-			FROM outbox o WHERE o.sk IN (SELECT value->>0 FROM json_each(?1))) WHERE rn <= ?2 ORDER BY sk, seq`, string(list), maxItems)
+		rows, err = ex.query(sqlClaimItems, string(list), maxItems)
 		if err != nil {
 			return err
 		}
@@ -346,52 +367,99 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim (%s): %w", owner, err)
 	}
-	return out, nil
+	// The subscriptions are decoded after the commit, off the writer.
+	deliveries := make([]store.Delivery, len(out))
+	for i, c := range out {
+		d := c.d
+		if d.Sub, err = ngsild.UnmarshalSubscription(c.data); err != nil {
+			return nil, fmt.Errorf("sqlite: claim (%s): decode subscription: %w", owner, err)
+		}
+		deliveries[i] = d
+	}
+	return deliveries, nil
 }
 
-// Complete records delivery outcomes.
+// Complete records delivery outcomes, with one statement for each kind of
+// change whatever the number of results.
 func (s *Store) Complete(ctx context.Context, results []store.DeliveryResult) error {
 	var lost int
-	err := s.outboxTx(ctx, func(tx *sql.Tx) error {
+	err := s.outboxTx(ctx, func(ex *reader) error {
 		lost = 0
+		queues := make([]int64, len(results))
+		for i, r := range results {
+			queues[i] = r.Lease.Queue
+		}
+		list, err := json.Marshal(queues)
+		if err != nil {
+			return err
+		}
+		rows, err := ex.query(sqlLeaseTokens, string(list))
+		if err != nil {
+			return err
+		}
+		tokens := make(map[int64]int64, len(results))
+		err = scanRows(rows, func(rs *sql.Rows) error {
+			var sk, token int64
+			err := rs.Scan(&sk, &token)
+			tokens[sk] = token
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		var valid []store.DeliveryResult
+		var done [][2]int64 // [queue, seq] of the delivered items
 		for _, r := range results {
-			var token int64
-			err := tx.QueryRowContext(ctx, `SELECT lease_token FROM subscriptions WHERE sk = ?`, r.Lease.Queue).Scan(&token)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && token != r.Lease.Token) {
+			if token, ok := tokens[r.Lease.Queue]; !ok || token != r.Lease.Token {
 				lost++ // deleted meanwhile, or claimed again after the lease expired
 				continue
 			}
+			delete(tokens, r.Lease.Queue) // one result per claim
+			valid = append(valid, r)
+			for _, seq := range r.Delivered {
+				done = append(done, [2]int64{r.Lease.Queue, seq})
+			}
+		}
+		if len(valid) == 0 {
+			return nil
+		}
+		delivered := map[int64]int64{}
+		if len(done) > 0 {
+			list, err := json.Marshal(done)
 			if err != nil {
 				return err
 			}
-			at := micros(r.At)
-			delivered, err := removeItems(ctx, tx, r.Lease.Queue, r.Delivered, "", 0)
+			rows, err := ex.query(sqlOutboxDone, string(list))
 			if err != nil {
 				return err
 			}
-			given, err := removeItems(ctx, tx, r.Lease.Queue, r.GiveUp, r.Error, at)
-			if err != nil {
+			err = scanRows(rows, func(rs *sql.Rows) error {
+				var sk int64
+				err := rs.Scan(&sk)
+				delivered[sk]++
 				return err
-			}
-			attempted := r.Sent > 0 || r.Failed
-			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET
-				pending = pending - ?2 - ?3,
-				times_sent = times_sent + ?4,
-				times_failed = times_failed + ?5,
-				last_notification = CASE WHEN ?6 THEN ?7 ELSE last_notification END,
-				last_success = CASE WHEN ?4 > 0 THEN ?7 ELSE last_success END,
-				last_failure = CASE WHEN ?5 > 0 THEN ?7 ELSE last_failure END,
-				last_error = CASE WHEN ?5 > 0 THEN ?8 ELSE last_error END,
-				attempts = CASE WHEN ?5 > 0 AND ?3 = 0 THEN attempts + 1 ELSE 0 END,
-				dead_lettered = dead_lettered + ?3,
-				due_at = ?9, lease_token = 0, lease_until = 0
-				WHERE sk = ?1`,
-				r.Lease.Queue, delivered, given, r.Sent, boolInt(r.Failed), attempted, at, r.Error, micros(r.NotBefore))
+			})
 			if err != nil {
 				return err
 			}
 		}
-		return nil
+		outcomes := make([][]any, 0, len(valid))
+		for _, r := range valid {
+			at := micros(r.At)
+			given, err := removeItems(ex, r.Lease.Queue, r.GiveUp, r.Error, at)
+			if err != nil {
+				return err
+			}
+			attempted := r.Sent > 0 || r.Failed
+			outcomes = append(outcomes, []any{r.Lease.Queue, delivered[r.Lease.Queue], given, r.Sent, boolInt(r.Failed),
+				boolInt(attempted), at, r.Error, micros(r.NotBefore)})
+		}
+		data, err := json.Marshal(outcomes)
+		if err != nil {
+			return err
+		}
+		_, err = ex.exec(sqlQueuesDone, string(data))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: complete deliveries: %w", err)
@@ -404,7 +472,7 @@ func (s *Store) Complete(ctx context.Context, results []store.DeliveryResult) er
 
 // removeItems deletes items of a queue; with reason set it moves them to
 // the dead letters. It returns how many were removed.
-func removeItems(ctx context.Context, tx *sql.Tx, sk int64, seqs []int64, reason string, at int64) (int64, error) {
+func removeItems(ex *reader, sk int64, seqs []int64, reason string, at int64) (int64, error) {
 	if len(seqs) == 0 {
 		return 0, nil
 	}
@@ -416,13 +484,13 @@ func removeItems(ctx context.Context, tx *sql.Tx, sk int64, seqs []int64, reason
 		if reason == "" {
 			reason = "given up"
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (seq, sk, data, queued_at, failed_at, reason)
+		_, err := ex.exec(`INSERT INTO dead_letters (seq, sk, data, queued_at, failed_at, reason)
 			SELECT seq, sk, data, queued_at, ?, ? FROM outbox WHERE sk = ? AND seq IN (SELECT value FROM json_each(?))`, at, reason, sk, string(list))
 		if err != nil {
 			return 0, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE sk = ? AND seq IN (SELECT value FROM json_each(?))`, sk, string(list))
+	res, err := ex.exec(`DELETE FROM outbox WHERE sk = ? AND seq IN (SELECT value FROM json_each(?))`, sk, string(list))
 	if err != nil {
 		return 0, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/store"
@@ -28,7 +29,8 @@ const (
 var (
 	readStatements  = append([]string{sqlTenantID, sqlGet}, temporalReadStatements...)
 	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
-		sqlTypeNo, sqlAddTypeNo, sqlAddValues, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes}, temporalStatements()...)
+		sqlTypeNo, sqlAddTypeNo, sqlAddValues, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes,
+		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, temporalStatements())...)
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.

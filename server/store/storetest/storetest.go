@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Attributes", func(t *testing.T) { testAttributes(t, open(t)) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, open(t)) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open(t)) })
+	t.Run("ConcurrentFailures", func(t *testing.T) { testConcurrentFailures(t, open(t)) })
 	t.Run("Temporal", func(t *testing.T) { runTemporal(t, open) })
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, open) })
@@ -811,6 +813,73 @@ func testConcurrency(t *testing.T, s store.Store) {
 	_, total := queryIDs(t, s, "conc", store.EntityQuery{Types: []string{tDevice}, Count: true})
 	if want := writers * perWriter; total != want {
 		t.Errorf("after concurrent writes: %d entities, want %d", total, want)
+	}
+}
+
+// testConcurrentFailures runs many concurrent Update calls of which some
+// fail after writing (or panic): only the writes of the successful ones
+// remain, whatever transaction the store made them share.
+func testConcurrentFailures(t *testing.T, s store.Store) {
+	const callers = 48
+	ctx := context.Background()
+	boom := errors.New("boom")
+	id := func(i int) string { return fmt.Sprintf("urn:ngsi-ld:Sensor:cf%02d", i) }
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			defer func() {
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			errs[i] = s.Update(ctx, "cf", func(tx store.Tx) error {
+				// Read-your-writes within the caller's own work.
+				if err := tx.Put(entity(id(i), types(tSensor), prop(aTemperature, json.Number(fmt.Sprint(i))))); err != nil {
+					return err
+				}
+				if _, err := tx.Get(id(i)); err != nil {
+					return fmt.Errorf("read own write: %w", err)
+				}
+				switch i % 4 {
+				case 1:
+					return boom
+				case 3:
+					if i%8 == 3 {
+						panic(boom)
+					}
+					return fmt.Errorf("wrapped: %w", boom)
+				}
+				return nil
+			})
+		})
+	}
+	close(start)
+	wg.Wait()
+	var want []string
+	for i := range callers {
+		switch i % 4 {
+		case 0, 2:
+			if errs[i] != nil {
+				t.Errorf("caller %d: %v, want nil", i, errs[i])
+			}
+			want = append(want, id(i))
+		case 1:
+			if !errors.Is(errs[i], boom) {
+				t.Errorf("caller %d: %v, want %v", i, errs[i], boom)
+			}
+		case 3:
+			if errs[i] == nil {
+				t.Errorf("caller %d: nil error, want one", i)
+			}
+		}
+	}
+	got, total := queryIDs(t, s, "cf", store.EntityQuery{Types: []string{tSensor}, Limit: 1000, Count: true})
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" || total != len(want) {
+		t.Errorf("entities after concurrent writes with failures (total %d) (-want +got):\n%s", total, diff)
 	}
 }
 

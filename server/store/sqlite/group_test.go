@@ -1,0 +1,151 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store"
+)
+
+// TestGroupCommit makes concurrent callers share one transaction for sure
+// (the first one waits inside its work until all the others are queued)
+// and checks that a failing, a panicking and an exiting caller roll back
+// their own writes only, that the others see the writes before them, and
+// that every successful caller returns after the one commit.
+func TestGroupCommit(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "group.db"))
+	defer s.Close()
+	ctx := context.Background()
+	const callers = 12
+	boom := errors.New("boom")
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	ent := func(i int) *ngsild.Entity {
+		return &ngsild.Entity{ID: fmt.Sprintf("urn:ngsi-ld:Sensor:g%02d", i), Types: []string{"https://opentid.example/ns/Sensor"},
+			Attrs: map[string][]*ngsild.Attribute{"https://opentid.example/ns/n": {{
+				Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(i)), CreatedAt: now, ModifiedAt: now}}},
+			CreatedAt: now, ModifiedAt: now}
+	}
+	groupsBefore := s.gc.groups
+
+	firstIn := make(chan struct{})
+	errs := make([]error, callers)
+	seen := make([]int, callers) // entities of the group visible to caller i
+	var wg sync.WaitGroup
+	run := func(i int) {
+		defer wg.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				errs[i] = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		done := false
+		defer func() {
+			if !done && errs[i] == nil {
+				errs[i] = errors.New("goroutine exited")
+			}
+		}()
+		errs[i] = s.Update(ctx, "group", func(tx store.Tx) error {
+			if i == 0 {
+				close(firstIn)
+				// Wait until every other caller is queued behind this one.
+				for {
+					s.gc.mu.Lock()
+					q := s.gc.queued
+					s.gc.mu.Unlock()
+					if q == callers-1 {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			if err := tx.Put(ent(i)); err != nil {
+				return err
+			}
+			res, err := tx.Query(store.EntityQuery{Count: true})
+			if err != nil {
+				return err
+			}
+			seen[i] = res.Total
+			switch i {
+			case 3, 7:
+				return boom
+			case 5:
+				panic(boom)
+			case 9:
+				runtime.Goexit()
+			}
+			return nil
+		})
+		done = true
+	}
+	wg.Add(1)
+	go run(0)
+	<-firstIn
+	for i := 1; i < callers; i++ {
+		wg.Add(1)
+		go run(i)
+	}
+	wg.Wait()
+
+	if got := s.gc.groups - groupsBefore; got != 1 {
+		t.Errorf("%d transactions for %d concurrent callers, want 1", got, callers)
+	}
+	var want []string
+	for i := range callers {
+		switch i {
+		case 3, 7:
+			if !errors.Is(errs[i], boom) {
+				t.Errorf("caller %d: %v, want %v", i, errs[i], boom)
+			}
+		case 5, 9:
+			if errs[i] == nil {
+				t.Errorf("caller %d: no error", i)
+			}
+		default:
+			if errs[i] != nil {
+				t.Errorf("caller %d: %v", i, errs[i])
+			}
+			want = append(want, ent(i).ID)
+		}
+	}
+	// The first caller saw its own write; the last kept one saw all.
+	top := 0
+	for _, n := range seen {
+		top = max(top, n)
+	}
+	if top != len(want) && top != len(want)+1 { // +1: a failing caller ran last
+		t.Errorf("the last caller saw %d entities, want %d", top, len(want))
+	}
+	if seen[0] != 1 {
+		t.Errorf("first caller saw %d entities, want 1", seen[0])
+	}
+	err := s.View(ctx, "group", func(r store.Reader) error {
+		res, err := r.Query(store.EntityQuery{Limit: 100, Count: true})
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, e := range res.Entities {
+			got = append(got, e.ID)
+		}
+		if len(got) != len(want) {
+			return fmt.Errorf("entities after the group: %v, want %v", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	// The store keeps working after a panic and a Goexit.
+	if err := s.Update(ctx, "group", func(tx store.Tx) error { return tx.Delete(ent(0).ID) }); err != nil {
+		t.Fatalf("Update after the group: %v", err)
+	}
+}
