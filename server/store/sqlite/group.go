@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -104,38 +105,57 @@ func (s *Store) write(ctx context.Context, fn func(g *group) error) error {
 }
 
 // member runs fn in a savepoint of g and ends the turn, whatever fn does.
+//
+// The first member of a group runs without a savepoint: when it fails,
+// the transaction, which holds nothing else, is rolled back whole. This
+// spares a caller that writes alone the savepoint's journal, whose upkeep
+// grows with the pages the transaction changed.
 func (s *Store) member(g *group, fn func(g *group) error) (err error) {
 	defer s.endTurn(g)
 	ex := &reader{ctx: context.Background(), tx: g.tx, st: &s.ws, bound: g.bound}
 	if g.err != nil {
 		return g.err
 	}
-	if _, err := ex.exec(sqlSavepoint); err != nil {
-		g.fail(err)
-		return g.err
+	savepoint := g.members > 1
+	if savepoint {
+		if _, err := ex.exec(sqlSavepoint); err != nil {
+			g.fail(err)
+			return g.err
+		}
 	}
 	ok := false
 	defer func() {
-		if ok {
-			return
-		}
-		// fn failed, panicked or exited: undo its writes only.
-		if _, rerr := ex.exec(sqlRollbackTo); rerr != nil {
-			g.fail(rerr)
-		} else if _, rerr := ex.exec(sqlRelease); rerr != nil {
-			g.fail(rerr)
+		switch {
+		case ok:
+		case !savepoint:
+			// fn failed, panicked or exited: the group ends with a
+			// rollback, and its only member gets fn's outcome.
+			g.fail(errFirstFailed)
+		default:
+			// fn failed, panicked or exited: undo its writes only.
+			if _, rerr := ex.exec(sqlRollbackTo); rerr != nil {
+				g.fail(rerr)
+			} else if _, rerr := ex.exec(sqlRelease); rerr != nil {
+				g.fail(rerr)
+			}
 		}
 	}()
 	if err = fn(g); err != nil {
 		return err
 	}
 	ok = true
-	if _, rerr := ex.exec(sqlRelease); rerr != nil {
-		g.fail(rerr)
-		return g.err
+	if savepoint {
+		if _, rerr := ex.exec(sqlRelease); rerr != nil {
+			g.fail(rerr)
+			return g.err
+		}
 	}
 	return nil
 }
+
+// errFirstFailed ends a group whose first member failed; no caller sees
+// it.
+var errFirstFailed = errors.New("the first write of the transaction failed")
 
 // endTurn passes the turn to a queued caller, or ends the group: commit
 // (or rollback after a failure), then wake its members.

@@ -21,6 +21,13 @@ import (
 // their own writes only, that the others see the writes before them, and
 // that every successful caller returns after the one commit.
 func TestGroupCommit(t *testing.T) {
+	t.Run("first succeeds", func(t *testing.T) { testGroupCommit(t, false) })
+	// The first member runs without a savepoint: its failure rolls back
+	// the transaction, and the queued callers go on in a new one.
+	t.Run("first fails", func(t *testing.T) { testGroupCommit(t, true) })
+}
+
+func testGroupCommit(t *testing.T, firstFails bool) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "group.db"))
 	defer s.Close()
 	ctx := context.Background()
@@ -74,12 +81,14 @@ func TestGroupCommit(t *testing.T) {
 				return err
 			}
 			seen[i] = res.Total
-			switch i {
-			case 3, 7:
+			switch {
+			case i == 0 && firstFails:
 				return boom
-			case 5:
+			case i == 3, i == 7:
+				return boom
+			case i == 5:
 				panic(boom)
-			case 9:
+			case i == 9:
 				runtime.Goexit()
 			}
 			return nil
@@ -95,17 +104,21 @@ func TestGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 
-	if got := s.gc.groups - groupsBefore; got != 1 {
-		t.Errorf("%d transactions for %d concurrent callers, want 1", got, callers)
+	wantGroups := int64(1)
+	if firstFails {
+		wantGroups = 2
+	}
+	if got := s.gc.groups - groupsBefore; got != wantGroups {
+		t.Errorf("%d transactions for %d concurrent callers, want %d", got, callers, wantGroups)
 	}
 	var want []string
 	for i := range callers {
-		switch i {
-		case 3, 7:
+		switch {
+		case i == 0 && firstFails, i == 3, i == 7:
 			if !errors.Is(errs[i], boom) {
 				t.Errorf("caller %d: %v, want %v", i, errs[i], boom)
 			}
-		case 5, 9:
+		case i == 5, i == 9:
 			if errs[i] == nil {
 				t.Errorf("caller %d: no error", i)
 			}
@@ -145,7 +158,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Error(err)
 	}
 	// The store keeps working after a panic and a Goexit.
-	if err := s.Update(ctx, "group", func(tx store.Tx) error { return tx.Delete(ent(0).ID) }); err != nil {
+	if err := s.Update(ctx, "group", func(tx store.Tx) error { return tx.Put(ent(0)) }); err != nil {
 		t.Fatalf("Update after the group: %v", err)
 	}
 }

@@ -86,27 +86,32 @@ const dayMicros = int64(24 * time.Hour / time.Microsecond)
 
 // Statements of the temporal write path.
 const (
-	sqlHistEntity    = `SELECT hid, types FROM hist_entities WHERE tid = ? AND id = ?`
-	sqlHistAddEntity = `INSERT INTO hist_entities (tid, id, types) VALUES (?, ?, ?)`
-	sqlHistSetTypes  = `UPDATE hist_entities SET types = ? WHERE hid = ?`
-	sqlHistSeries    = `SELECT sid, type, unit FROM hist_series WHERE hid = ? AND name = ? AND dataset = ?`
-	sqlHistAddSeries = `INSERT INTO hist_series (hid, name, dataset, type, unit) VALUES (?, ?, ?, ?, ?)`
-	sqlHistSetType   = `UPDATE hist_series SET type = ? WHERE sid = ?`
-	sqlHistCounter   = `UPDATE hist_counter SET next = next + ? RETURNING next`
-	sqlHistInsert    = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
-SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 FROM json_each(?)`
-	sqlHistRollup = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
-SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 FROM json_each(?) WHERE true
-ON CONFLICT (sid, day) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
-	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
-	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`
+	sqlHistEntity       = `SELECT hid, types FROM hist_entities WHERE tid = ? AND id = ?`
+	sqlHistAddEntity    = `INSERT INTO hist_entities (tid, id, types) VALUES (?, ?, ?)`
+	sqlHistSetTypes     = `UPDATE hist_entities SET types = ? WHERE hid = ?`
+	sqlHistSeries       = `SELECT sid, type, unit FROM hist_series WHERE hid = ? AND name = ? AND dataset = ?`
+	sqlHistAddSeries    = `INSERT INTO hist_series (hid, name, dataset, type, unit) VALUES (?, ?, ?, ?, ?)`
+	sqlHistSetType      = `UPDATE hist_series SET type = ? WHERE sid = ?`
+	sqlHistCounter      = `UPDATE hist_counter SET next = next + ?`
+	sqlHistCounterNext  = `SELECT next FROM hist_counter`
+	sqlHistSeriesAll    = `SELECT sid, name, dataset, type, unit FROM hist_series WHERE hid = ?`
 	sqlHistRecomputeDel = `DELETE FROM hist_daily WHERE sid = ? AND day = ?`
 	sqlHistRecompute    = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
 SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_instances WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3 HAVING count(*) > 0`
 )
 
-var temporalWriteStatements = []string{sqlHistEntity, sqlHistAddEntity, sqlHistSetTypes, sqlHistSeries, sqlHistAddSeries, sqlHistSetType,
-	sqlHistCounter, sqlHistInsert, sqlHistRollup, sqlHistRecomputeDel, sqlHistRecompute}
+// Multi-row statements of the temporal write path: instance rows, and
+// increments of the daily rollup.
+var (
+	histInsert = newMultiRow(`INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data) VALUES`, 8, "")
+	histRollup = newMultiRow(`INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES`, 8,
+		`ON CONFLICT (sid, day) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
+	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
+	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`)
+)
+
+var temporalWriteStatements = slices.Concat([]string{sqlHistEntity, sqlHistAddEntity, sqlHistSetTypes, sqlHistSeries, sqlHistAddSeries, sqlHistSetType,
+	sqlHistCounter, sqlHistCounterNext, sqlHistSeriesAll, sqlHistRecomputeDel, sqlHistRecompute}, histInsert.statements(), histRollup.statements())
 
 // series is one row of hist_series.
 type series struct {
@@ -173,17 +178,25 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 		return nil
 	}
 	var next int64
-	if err := w.queryRow(sqlHistCounter, total).Scan(&next); err != nil {
+	// Two statements: UPDATE ... RETURNING costs several times more here.
+	if _, err := w.exec(sqlHistCounter, total); err != nil {
+		return fmt.Errorf("sqlite: number instances: %w", err)
+	}
+	if err := w.queryRow(sqlHistCounterNext).Scan(&next); err != nil {
 		return fmt.Errorf("sqlite: number instances: %w", err)
 	}
 	iid := next - int64(total)
+	bySeries, err := w.seriesOf(hid)
+	if err != nil {
+		return fmt.Errorf("sqlite: history of %q: %w", id, err)
+	}
 	var batch instanceBatch
 	for _, name := range sortedNames(attrs) {
 		for _, a := range attrs[name] {
 			if a == nil {
 				continue
 			}
-			s, err := w.seriesFor(hid, name, a)
+			s, err := w.seriesIn(bySeries, hid, name, a)
 			if err != nil {
 				return fmt.Errorf("sqlite: history of %q: %w", id, err)
 			}
@@ -197,6 +210,54 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 		return fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
 	return nil
+}
+
+// seriesOf returns the series of an entity's history by name and
+// datasetId, in one statement.
+func (w *writer) seriesOf(hid int64) (map[[2]string]series, error) {
+	out := map[[2]string]series{}
+	if hid == 0 {
+		return out, nil
+	}
+	rows, err := w.query(sqlHistSeriesAll, hid)
+	if err != nil {
+		return nil, err
+	}
+	err = scanRows(rows, func(rs *sql.Rows) error {
+		var s series
+		if err := rs.Scan(&s.sid, &s.name, &s.dataset, &s.typ, &s.unit); err != nil {
+			return err
+		}
+		out[[2]string{s.name, s.dataset}] = s
+		return nil
+	})
+	return out, err
+}
+
+// seriesIn is seriesFor with the series of the entity known: it creates
+// the series when missing and records a's type as the series' latest,
+// keeping known in step.
+func (w *writer) seriesIn(known map[[2]string]series, hid int64, name string, a *ngsild.Attribute) (series, error) {
+	key := [2]string{name, a.DatasetID}
+	s, ok := known[key]
+	switch {
+	case !ok:
+		s = series{name: name, dataset: a.DatasetID, typ: a.Type, unit: a.UnitCode}
+		res, err := w.exec(sqlHistAddSeries, hid, name, a.DatasetID, s.typ, s.unit)
+		if err == nil {
+			s.sid, err = res.LastInsertId()
+		}
+		if err != nil {
+			return s, err
+		}
+	case s.typ != a.Type:
+		s.typ = a.Type
+		if _, err := w.exec(sqlHistSetType, a.Type, s.sid); err != nil {
+			return s, err
+		}
+	}
+	known[key] = s
+	return s, nil
 }
 
 // seriesFor returns the series of attribute name with a's datasetId,
@@ -225,9 +286,9 @@ func (w *writer) seriesFor(hid int64, name string, a *ngsild.Attribute) (series,
 }
 
 // instanceBatch collects instance rows and the increments of the daily
-// rollup they make, written by writeBatch in two statements.
+// rollup they make, written by writeBatch with multi-row statements.
 type instanceBatch struct {
-	rows   []any
+	rows   []any // the values of the rows, 8 per row
 	rollup map[[2]int64]*partial
 }
 
@@ -248,7 +309,7 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 	if row.data != nil {
 		data = string(row.data)
 	}
-	b.rows = append(b.rows, []any{s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, data})
+	b.rows = append(b.rows, s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, data)
 	if b.rollup == nil {
 		b.rollup = map[[2]int64]*partial{}
 	}
@@ -273,27 +334,18 @@ func (w *writer) writeBatch(b *instanceBatch) error {
 	if len(b.rows) == 0 {
 		return nil
 	}
-	rows, err := json.Marshal(b.rows)
-	if err != nil {
+	if err := w.execRows(histInsert, b.rows); err != nil {
 		return err
 	}
-	if _, err := w.exec(sqlHistInsert, string(rows)); err != nil {
-		return err
-	}
-	increments := make([]any, 0, len(b.rollup))
+	increments := make([]any, 0, 8*len(b.rollup))
 	for key, p := range b.rollup {
 		var mn, mx any
 		if p.min.Valid {
 			mn, mx = p.min.Float64, p.max.Float64
 		}
-		increments = append(increments, []any{key[0], key[1], p.cnt, p.n, p.sum, p.sumsq, mn, mx})
+		increments = append(increments, key[0], key[1], p.cnt, p.n, p.sum, p.sumsq, mn, mx)
 	}
-	inc, err := json.Marshal(increments)
-	if err != nil {
-		return err
-	}
-	_, err = w.exec(sqlHistRollup, string(inc))
-	return err
+	return w.execRows(histRollup, increments)
 }
 
 // insertInstance writes one instance row and adds it to the daily rollup.
