@@ -38,7 +38,7 @@ func TestConformanceOnPostgres(t *testing.T) {
 	}
 	res, err := conformance.Run(ctx, conformance.Config{
 		BaseURL:  srv.URL + "/ngsi-ld/v1",
-		Classes:  []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy, spec.ClassSubscriptions, spec.ClassTemporal},
+		Classes:  []string{spec.ClassCore, spec.ClassQuery, spec.ClassGeo, spec.ClassTenancy, spec.ClassSubscriptions, spec.ClassTemporal, spec.ClassDatamodels},
 		Listener: ln,
 	}, conformance.Cases())
 	if err != nil {

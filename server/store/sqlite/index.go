@@ -16,7 +16,6 @@ import (
 const (
 	sqlTypeNo    = `SELECT tno FROM types WHERE tid = ? AND type = ?`
 	sqlAddTypeNo = `INSERT INTO types (tid, type) VALUES (?, ?) RETURNING tno`
-	sqlAddValues = `INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) SELECT ?2, t.value, v.key, ?1, v.value->>0, v.value->>1, v.value->>2 FROM json_each(?3) v, json_each(?4) t`
 	sqlAddScopes = `INSERT OR IGNORE INTO entity_scopes (tid, scope, pk) SELECT ?1, value, ?2 FROM json_each(?3)`
 	sqlAddBox    = `INSERT INTO geo_boxes (pk) VALUES (?) RETURNING id`
 	sqlAddRTree  = `INSERT INTO geo_rtree (id, minx, maxx, miny, maxy, minz, maxz, pk, tid, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -24,6 +23,9 @@ const (
 	sqlDelBoxes  = `DELETE FROM geo_boxes WHERE pk = ?`
 	sqlDelScopes = `DELETE FROM entity_scopes WHERE pk = ?`
 )
+
+// valuesInsert writes attr_values rows (valueRows, once per type number).
+var valuesInsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES`, 7, "")
 
 // execer runs statements: a transaction, or the writer's prepared
 // statements bound to its transaction.
@@ -79,15 +81,13 @@ func (ix *indexer) add(tid, pk int64, e *ngsild.Entity) error {
 		tnos = append(tnos, 0)
 	}
 	if vals := valueRows(e); len(vals) > 0 {
-		v, err := json.Marshal(vals)
-		if err != nil {
-			return err
+		args := make([]any, 0, 7*len(vals)*len(tnos))
+		for _, tno := range tnos {
+			for seq, v := range vals {
+				args = append(args, pk, tno, seq, tid, v.Name, v.Num, v.Str)
+			}
 		}
-		t, err := json.Marshal(tnos)
-		if err != nil {
-			return err
-		}
-		if _, err := ix.ex.exec(sqlAddValues, tid, pk, v, t); err != nil {
+		if err := execRows(ix.ex, valuesInsert, args); err != nil {
 			return fmt.Errorf("values: %w", err)
 		}
 	}

@@ -51,7 +51,9 @@ func (m *multiRow) statements() []string {
 
 // execRows inserts the rows whose values are args, m.cols per row, in row
 // order.
-func (r *reader) execRows(m *multiRow, args []any) error {
+func (r *reader) execRows(m *multiRow, args []any) error { return execRows(r, m, args) }
+
+func execRows(ex execer, m *multiRow, args []any) error {
 	for len(args) > 0 {
 		rows := len(args) / m.cols
 		n := 1
@@ -61,7 +63,7 @@ func (r *reader) execRows(m *multiRow, args []any) error {
 				break
 			}
 		}
-		if _, err := r.exec(m.texts[n], args[:n*m.cols]...); err != nil {
+		if _, err := ex.exec(m.texts[n], args[:n*m.cols]...); err != nil {
 			return err
 		}
 		args = args[n*m.cols:]

@@ -40,6 +40,13 @@ const (
 	busyTimeoutMS    = 5000
 	cacheSizeKiB     = 32 * 1024
 	defaultTenantTID = 1
+	// walCheckpointPages is the size of the WAL, in pages, at which a
+	// commit copies it back to the database. Sensor writes change the
+	// same pages over and over (the last page of each attribute's
+	// history); a larger WAL copies each of them once for many commits
+	// (SQLite's default, 1,000 pages, checkpointed at almost every commit
+	// of a batch of 100 sensors).
+	walCheckpointPages = 16384
 )
 
 // Store is the SQLite implementation of store.Store. It is safe for
@@ -83,7 +90,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{}
 	var err error
-	s.w, err = openDB(ctx, fileDSN(path, append(common, "journal_mode(WAL)", "synchronous("+sync+")"), "immediate"), 1)
+	s.w, err = openDB(ctx, fileDSN(path, append(common, "journal_mode(WAL)", "synchronous("+sync+")",
+		fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages)), "immediate"), 1)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +189,10 @@ func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) err
 		if err := w.lookupTenant(tenant); err != nil {
 			return err
 		}
-		return fn(w)
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.flushInstances()
 	})
 }
 

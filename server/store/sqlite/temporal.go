@@ -177,20 +177,12 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 	if total == 0 {
 		return nil
 	}
-	var next int64
-	// Two statements: UPDATE ... RETURNING costs several times more here.
-	if _, err := w.exec(sqlHistCounter, total); err != nil {
-		return fmt.Errorf("sqlite: number instances: %w", err)
-	}
-	if err := w.queryRow(sqlHistCounterNext).Scan(&next); err != nil {
-		return fmt.Errorf("sqlite: number instances: %w", err)
-	}
-	iid := next - int64(total)
 	bySeries, err := w.seriesOf(hid)
 	if err != nil {
 		return fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
-	var batch instanceBatch
+	// The rows join those of the other AddInstances calls of the
+	// transaction, written together by flushInstances.
 	for _, name := range sortedNames(attrs) {
 		for _, a := range attrs[name] {
 			if a == nil {
@@ -200,16 +192,60 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 			if err != nil {
 				return fmt.Errorf("sqlite: history of %q: %w", id, err)
 			}
-			if err := batch.add(s, iid, a, a.CreatedAt, a.ModifiedAt); err != nil {
+			if err := w.pending.add(s, 0, a, a.CreatedAt, a.ModifiedAt); err != nil {
 				return fmt.Errorf("sqlite: history of %q: %w", id, err)
 			}
-			iid++
 		}
 	}
-	if err := w.writeBatch(&batch); err != nil {
-		return fmt.Errorf("sqlite: history of %q: %w", id, err)
+	return nil
+}
+
+// flushInstances writes the instances that AddInstances collected: it
+// numbers them in the order they were added and inserts them, with their
+// rollup increments, in a few multi-row statements. Everything that reads
+// or changes instances in the transaction calls it first, and Update
+// calls it before the commit.
+func (w *writer) flushInstances() error {
+	b := &w.pending
+	n := int64(len(b.rows) / 8)
+	if n == 0 {
+		return nil
+	}
+	var next int64
+	// Two statements: UPDATE ... RETURNING costs several times more here.
+	if _, err := w.exec(sqlHistCounter, n); err != nil {
+		return fmt.Errorf("sqlite: number instances: %w", err)
+	}
+	if err := w.queryRow(sqlHistCounterNext).Scan(&next); err != nil {
+		return fmt.Errorf("sqlite: number instances: %w", err)
+	}
+	iid := next - n
+	for i := 2; i < len(b.rows); i += 8 {
+		b.rows[i] = iid
+		iid++
+	}
+	err := w.writeBatch(b)
+	*b = instanceBatch{}
+	if err != nil {
+		return fmt.Errorf("sqlite: record instances: %w", err)
 	}
 	return nil
+}
+
+// History reads a history after writing the pending instances.
+func (w *writer) History(id string, q store.TemporalQuery) (*store.EntityHistory, error) {
+	if err := w.flushInstances(); err != nil {
+		return nil, err
+	}
+	return w.reader.History(id, q)
+}
+
+// Instance reads an instance after writing the pending ones.
+func (w *writer) Instance(id, name, instanceID string) (store.Instance, error) {
+	if err := w.flushInstances(); err != nil {
+		return store.Instance{}, err
+	}
+	return w.reader.Instance(id, name, instanceID)
 }
 
 // seriesOf returns the series of an entity's history by name and
@@ -506,6 +542,9 @@ func (r *reader) lookupInstance(id, name, instanceID string) (int64, series, int
 
 // PatchInstance replaces one instance, keeping its createdAt.
 func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute) error {
+	if err := w.flushInstances(); err != nil {
+		return err
+	}
 	_, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
 		return err
@@ -527,6 +566,9 @@ func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute)
 
 // DeleteInstance removes one instance.
 func (w *writer) DeleteInstance(id, name, instanceID string) error {
+	if err := w.flushInstances(); err != nil {
+		return err
+	}
 	hid, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
 		return err
@@ -554,6 +596,9 @@ func (w *writer) dropEmpty(hid int64) error {
 
 // DeleteHistory removes the history of an entity or of one attribute.
 func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) error {
+	if err := w.flushInstances(); err != nil {
+		return err
+	}
 	hid, _, err := w.histEntity(id)
 	if err != nil {
 		return err
@@ -582,6 +627,9 @@ func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) err
 // PurgeHistory removes up to max instances older than cutoff, oldest
 // first within each series, series after series.
 func (w *writer) PurgeHistory(cutoff time.Time, max int) (int, error) {
+	if err := w.flushInstances(); err != nil {
+		return 0, err
+	}
 	if w.tid == 0 || max <= 0 {
 		return 0, nil
 	}

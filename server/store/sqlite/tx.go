@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -29,8 +30,8 @@ const (
 var (
 	readStatements  = append([]string{sqlTenantID, sqlGet}, temporalReadStatements...)
 	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
-		sqlTypeNo, sqlAddTypeNo, sqlAddValues, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes,
-		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, temporalStatements())...)
+		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes,
+		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), temporalStatements())...)
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.
@@ -141,6 +142,49 @@ type writer struct {
 	reader
 	tenant string
 	ix     indexer
+	// sigs holds the type and attribute index rows of the entities read
+	// or written by this writer, by id (see Get).
+	sigs map[string]indexSig
+	// pending holds the instances AddInstances collected, not written yet
+	// (flushInstances).
+	pending instanceBatch
+}
+
+// indexSig is what the entity_types and entity_attrs rows of an entity
+// are made of: its distinct types and its (name, attribute type) pairs,
+// as JSON arrays.
+type indexSig struct{ types, attrs []byte }
+
+func sigOf(e *ngsild.Entity) (indexSig, error) {
+	t, err := json.Marshal(distinctTypes(e))
+	if err != nil {
+		return indexSig{}, err
+	}
+	a, err := json.Marshal(attrRows(e))
+	return indexSig{t, a}, err
+}
+
+// noRows reports whether an index row list in JSON is empty.
+func noRows(v []byte) bool { return string(v) == "[]" || string(v) == "null" }
+
+// Get reads an entity and remembers its type and attribute index rows,
+// so that a replacement of it in this transaction (the usual next step)
+// rewrites them only when they change.
+func (w *writer) Get(id string) (*ngsild.Entity, error) {
+	e, err := w.reader.Get(id)
+	if err == nil {
+		if sig, serr := sigOf(e); serr == nil {
+			w.remember(id, sig)
+		}
+	}
+	return e, err
+}
+
+func (w *writer) remember(id string, sig indexSig) {
+	if w.sigs == nil {
+		w.sigs = map[string]indexSig{}
+	}
+	w.sigs[id] = sig
 }
 
 // Put creates or replaces e and rewrites its index rows. A replacement
@@ -153,6 +197,10 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
 	}
+	sig, err := sigOf(e)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
+	}
 	// The tenant is created by its first write, in this transaction.
 	if err := w.ensureTenant(); err != nil {
 		return err
@@ -160,6 +208,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	created, modified := e.CreatedAt.UnixMicro(), e.ModifiedAt.UnixMicro()
 
 	var pk int64
+	addTypes, addAttrs := true, true
 	err = w.queryRow(sqlLookupPK, w.tid, e.ID).Scan(&pk)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -173,11 +222,17 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	case err != nil:
 		return fmt.Errorf("sqlite: put %q: %w", e.ID, err)
 	default:
-		for _, q := range [][]any{
-			{sqlUpdate, data, created, modified, pk},
-			{sqlDelTypes, pk},
-			{sqlDelAttrs, pk},
-		} {
+		old, known := w.sigs[e.ID]
+		addTypes = !known || !bytes.Equal(old.types, sig.types)
+		addAttrs = !known || !bytes.Equal(old.attrs, sig.attrs)
+		q := [][]any{{sqlUpdate, data, created, modified, pk}}
+		if addTypes {
+			q = append(q, []any{sqlDelTypes, pk})
+		}
+		if addAttrs {
+			q = append(q, []any{sqlDelAttrs, pk})
+		}
+		for _, q := range q {
 			if _, err := w.exec(q[0].(string), q[1:]...); err != nil {
 				return fmt.Errorf("sqlite: replace %q: %w", e.ID, err)
 			}
@@ -186,35 +241,30 @@ func (w *writer) Put(e *ngsild.Entity) error {
 			return fmt.Errorf("sqlite: replace %q: %w", e.ID, err)
 		}
 	}
+	// Whatever fails below fails the caller's transaction: the rows are
+	// known from now on.
+	delete(w.sigs, e.ID)
 
-	if err := w.addIndexRows(sqlAddTypes, pk, distinctTypes(e)); err != nil {
-		return fmt.Errorf("sqlite: index types of %q: %w", e.ID, err)
+	if addTypes && !noRows(sig.types) {
+		if _, err := w.exec(sqlAddTypes, w.tid, pk, sig.types); err != nil {
+			return fmt.Errorf("sqlite: index types of %q: %w", e.ID, err)
+		}
 	}
-	if err := w.addIndexRows(sqlAddAttrs, pk, attrRows(e)); err != nil {
-		return fmt.Errorf("sqlite: index attributes of %q: %w", e.ID, err)
+	if addAttrs && !noRows(sig.attrs) {
+		if _, err := w.exec(sqlAddAttrs, w.tid, pk, sig.attrs); err != nil {
+			return fmt.Errorf("sqlite: index attributes of %q: %w", e.ID, err)
+		}
 	}
 	if err := w.ix.add(w.tid, pk, e); err != nil {
 		return fmt.Errorf("sqlite: index %q: %w", e.ID, err)
 	}
+	w.remember(e.ID, sig)
 	return nil
-}
-
-// addIndexRows inserts the rows of one index table for entity pk, given as
-// a JSON array in one statement.
-func (w *writer) addIndexRows(q string, pk int64, rows any) error {
-	v, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
-	if string(v) == "[]" || string(v) == "null" {
-		return nil
-	}
-	_, err = w.exec(q, w.tid, pk, v)
-	return err
 }
 
 // Delete removes the entity; its index rows go with it (ON DELETE CASCADE).
 func (w *writer) Delete(id string) error {
+	delete(w.sigs, id)
 	res, err := w.exec(sqlDelEntity, w.tid, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete %q: %w", id, err)
