@@ -23,19 +23,8 @@ type notUpdatedDetails struct {
 // attrsOp is the shared body of append and update: parse the fragment,
 // apply op in a transaction, answer 204 or 207.
 func (s *Server) attrsOp(w http.ResponseWriter, r *http.Request, op func(e *ngsild.Entity, f *ngsild.Fragment) ([]string, []ngsild.NotUpdated)) error {
-	id, err := entityIDParam(r)
+	id, rc, obj, err := s.resourceBody(r, entityIDParam)
 	if err != nil {
-		return err
-	}
-	rc, body, err := s.writeContext(r)
-	if err != nil {
-		return err
-	}
-	obj, err := bodyObject(body)
-	if err != nil {
-		return err
-	}
-	if err := sameID(obj, id); err != nil {
 		return err
 	}
 	f, err := ngsild.ParseFragment(obj, rc.ld)

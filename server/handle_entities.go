@@ -210,19 +210,8 @@ func addPageLinks(w http.ResponseWriter, r *http.Request, offset, limit, got, to
 
 // handleReplaceEntity: PUT /entities/{entityId} (clause 5.6.18).
 func (s *Server) handleReplaceEntity(w http.ResponseWriter, r *http.Request) error {
-	id, err := entityIDParam(r)
+	id, rc, obj, err := s.resourceBody(r, entityIDParam)
 	if err != nil {
-		return err
-	}
-	rc, body, err := s.writeContext(r)
-	if err != nil {
-		return err
-	}
-	obj, err := bodyObject(body)
-	if err != nil {
-		return err
-	}
-	if err := sameID(obj, id); err != nil {
 		return err
 	}
 	f, err := ngsild.ParseFragment(obj, rc.ld)
@@ -238,6 +227,28 @@ func (s *Server) handleReplaceEntity(w http.ResponseWriter, r *http.Request) err
 		ngsild.Stamp(repl, now)
 		return ngsild.Replace(old, repl, now), nil
 	})
+}
+
+// resourceBody reads the request of a write on one resource: the id from
+// the path (checked by idParam), the negotiated context and the JSON
+// object body, whose id, if any, must be the path's.
+func (s *Server) resourceBody(r *http.Request, idParam func(*http.Request) (string, error)) (string, *reqContext, map[string]any, error) {
+	id, err := idParam(r)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	rc, body, err := s.writeContext(r)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	obj, err := bodyObject(body)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if err := sameID(obj, id); err != nil {
+		return "", nil, nil, err
+	}
+	return id, rc, obj, nil
 }
 
 // sameID refuses a body whose id differs from the path's.
@@ -275,19 +286,8 @@ func (s *Server) updateOne(w http.ResponseWriter, r *http.Request, rc *reqContex
 
 // handleMergeEntity: PATCH /entities/{entityId} (clause 5.6.17).
 func (s *Server) handleMergeEntity(w http.ResponseWriter, r *http.Request) error {
-	id, err := entityIDParam(r)
+	id, rc, obj, err := s.resourceBody(r, entityIDParam)
 	if err != nil {
-		return err
-	}
-	rc, body, err := s.writeContext(r)
-	if err != nil {
-		return err
-	}
-	obj, err := bodyObject(body)
-	if err != nil {
-		return err
-	}
-	if err := sameID(obj, id); err != nil {
 		return err
 	}
 	f, err := ngsild.ParseFragment(obj, rc.ld)

@@ -214,20 +214,9 @@ func (s *Server) handleQuerySubscriptions(w http.ResponseWriter, r *http.Request
 // The members given replace the stored ones (notification and its
 // endpoint are merged member by member); the result is checked whole.
 func (s *Server) handleUpdateSubscription(w http.ResponseWriter, r *http.Request) error {
-	id, err := subscriptionIDParam(r)
+	id, rc, patch, err := s.resourceBody(r, subscriptionIDParam)
 	if err != nil {
 		return err
-	}
-	rc, body, err := s.writeContext(r)
-	if err != nil {
-		return err
-	}
-	patch, err := bodyObject(body)
-	if err != nil {
-		return err
-	}
-	if v, has := patch["id"]; has && v != id {
-		return problemf(spec.ProblemBadRequestData, "the id in the body (%v) differs from the id in the path (%s)", v, id)
 	}
 	now := s.now()
 	err = s.update(r.Context(), rc.tenant, func(tx store.Tx) error {

@@ -79,19 +79,8 @@ func (s *Server) handleTemporalUpsert(w http.ResponseWriter, r *http.Request) er
 // handleTemporalAddAttrs: POST /temporal/entities/{entityId}/attrs
 // (clause 5.6.12, 6.20.3.1).
 func (s *Server) handleTemporalAddAttrs(w http.ResponseWriter, r *http.Request) error {
-	id, err := entityIDParam(r)
+	id, rc, obj, err := s.resourceBody(r, entityIDParam)
 	if err != nil {
-		return err
-	}
-	rc, body, err := s.writeContext(r)
-	if err != nil {
-		return err
-	}
-	obj, err := bodyObject(body)
-	if err != nil {
-		return err
-	}
-	if err := sameID(obj, id); err != nil {
 		return err
 	}
 	now := s.now()

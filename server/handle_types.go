@@ -26,21 +26,38 @@ func detailsParam(r *http.Request) (bool, error) {
 	return b, nil
 }
 
+// readStats negotiates a read request and runs read in a snapshot of the
+// request's tenant.
+func readStats[T any](s *Server, r *http.Request, read func(*reqContext, store.Reader) ([]T, error)) (*reqContext, []T, error) {
+	rc, err := s.readContext(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var stats []T
+	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
+		stats, err = read(rc, rd)
+		return err
+	})
+	return rc, stats, err
+}
+
+// writeNameList answers with an EntityTypeList or AttributeList document
+// (clauses 5.2.24 and 5.2.27): generated id, type and compacted names.
+func (s *Server) writeNameList(w http.ResponseWriter, rc *reqContext, kind, member string, names []string) error {
+	return s.writeBody(w, rc, http.StatusOK, withContext(rc, ngsild.Object{
+		{Key: "id", Value: listID(kind)},
+		{Key: "type", Value: kind},
+		{Key: member, Value: compactAll(rc.ld, names)},
+	}))
+}
+
 // handleTypes: GET /types (clauses 5.7.5 and 5.7.6).
 func (s *Server) handleTypes(w http.ResponseWriter, r *http.Request) error {
 	details, err := detailsParam(r)
 	if err != nil {
 		return err
 	}
-	rc, err := s.readContext(r)
-	if err != nil {
-		return err
-	}
-	var stats []store.TypeStat
-	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
-		stats, err = rd.EntityTypes(nil)
-		return err
-	})
+	rc, stats, err := readStats(s, r, func(_ *reqContext, rd store.Reader) ([]store.TypeStat, error) { return rd.EntityTypes(nil) })
 	if err != nil {
 		return err
 	}
@@ -49,11 +66,7 @@ func (s *Server) handleTypes(w http.ResponseWriter, r *http.Request) error {
 		for i, st := range stats {
 			names[i] = st.Type
 		}
-		return s.writeBody(w, rc, http.StatusOK, withContext(rc, ngsild.Object{
-			{Key: "id", Value: listID("EntityTypeList")},
-			{Key: "type", Value: "EntityTypeList"},
-			{Key: "typeList", Value: compactAll(rc.ld, names)},
-		}))
+		return s.writeNameList(w, rc, "EntityTypeList", "typeList", names)
 	}
 	out := make([]ngsild.Object, len(stats))
 	for i, st := range stats {
@@ -77,15 +90,8 @@ func (s *Server) handleTypeInfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rc, err := s.readContext(r)
-	if err != nil {
-		return err
-	}
-	typ := rc.ld.ExpandTerm(name)
-	var stats []store.TypeStat
-	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
-		stats, err = rd.EntityTypes([]string{typ})
-		return err
+	rc, stats, err := readStats(s, r, func(rc *reqContext, rd store.Reader) ([]store.TypeStat, error) {
+		return rd.EntityTypes([]string{rc.ld.ExpandTerm(name)})
 	})
 	if err != nil {
 		return err
@@ -118,15 +124,7 @@ func (s *Server) handleAttributes(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	rc, err := s.readContext(r)
-	if err != nil {
-		return err
-	}
-	var stats []store.AttributeStat
-	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
-		stats, err = rd.Attributes(nil)
-		return err
-	})
+	rc, stats, err := readStats(s, r, func(_ *reqContext, rd store.Reader) ([]store.AttributeStat, error) { return rd.Attributes(nil) })
 	if err != nil {
 		return err
 	}
@@ -135,11 +133,7 @@ func (s *Server) handleAttributes(w http.ResponseWriter, r *http.Request) error 
 		for i, st := range stats {
 			names[i] = st.Name
 		}
-		return s.writeBody(w, rc, http.StatusOK, withContext(rc, ngsild.Object{
-			{Key: "id", Value: listID("AttributeList")},
-			{Key: "type", Value: "AttributeList"},
-			{Key: "attributeList", Value: compactAll(rc.ld, names)},
-		}))
+		return s.writeNameList(w, rc, "AttributeList", "attributeList", names)
 	}
 	out := make([]ngsild.Object, len(stats))
 	for i, st := range stats {
@@ -159,15 +153,8 @@ func (s *Server) handleAttributeInfo(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	rc, err := s.readContext(r)
-	if err != nil {
-		return err
-	}
-	attr := rc.ld.ExpandTerm(name)
-	var stats []store.AttributeStat
-	err = s.store.View(r.Context(), rc.tenant, func(rd store.Reader) error {
-		stats, err = rd.Attributes([]string{attr})
-		return err
+	rc, stats, err := readStats(s, r, func(rc *reqContext, rd store.Reader) ([]store.AttributeStat, error) {
+		return rd.Attributes([]string{rc.ld.ExpandTerm(name)})
 	})
 	if err != nil {
 		return err
