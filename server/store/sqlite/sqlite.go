@@ -3,9 +3,11 @@
 //
 // The database runs in WAL mode. Writes go through one connection, in
 // BEGIN IMMEDIATE transactions, so that Update calls are serialised in the
-// process and against other processes; reads use a separate pool of
-// connections, each View being one read transaction and so one consistent
-// snapshot, which WAL lets run beside the writer.
+// process and against other processes; concurrent Update calls share one
+// transaction and one commit, each in its own savepoint (group commit,
+// group.go). Reads use a separate pool of connections, each View being
+// one read transaction and so one consistent snapshot, which WAL lets run
+// beside the writer.
 //
 // Durability: with Synchronous "NORMAL" (the default) a committed Update
 // survives a crash of the process, not the loss of power; "FULL" syncs the

@@ -247,6 +247,14 @@ const (
 			FROM json_each(?1) r WHERE subscriptions.sk = r.value->>0`
 )
 
+// Statements of the outbox on the read pool, prepared there: the
+// dispatcher runs them at every look at the outbox.
+const (
+	sqlDueCheck = `SELECT count(*) FROM (SELECT 1 FROM subscriptions
+		WHERE pending > 0 AND due_at <= ?1 AND lease_until <= ?1 LIMIT 1)`
+	sqlNextDue = `SELECT min(max(due_at, lease_until)) FROM subscriptions WHERE pending > 0`
+)
+
 var outboxStatements = []string{sqlQueueOf, sqlOutboxAdd, sqlQueueAdded, sqlClaimQueues, sqlClaimLease, sqlClaimItems,
 	sqlLeaseTokens, sqlOutboxDone, sqlQueuesDone}
 
@@ -299,8 +307,7 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 	// Look on the read pool first: the write lock is taken only when a
 	// queue is due.
 	var due int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM subscriptions
-		WHERE pending > 0 AND due_at <= ?1 AND lease_until <= ?1 LIMIT 1)`, now.UnixMicro()).Scan(&due)
+	err := s.rs[sqlDueCheck].QueryRowContext(ctx, now.UnixMicro()).Scan(&due)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim (%s): %w", owner, err)
 	}
@@ -507,7 +514,7 @@ func boolInt(b bool) int {
 // NextDue returns when the next queue becomes claimable.
 func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	var v sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT min(max(due_at, lease_until)) FROM subscriptions WHERE pending > 0`).Scan(&v)
+	err := s.rs[sqlNextDue].QueryRowContext(ctx).Scan(&v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("sqlite: next due: %w", err)
 	}

@@ -28,7 +28,7 @@ const (
 )
 
 var (
-	readStatements  = append([]string{sqlTenantID, sqlGet}, temporalReadStatements...)
+	readStatements  = append([]string{sqlTenantID, sqlGet, sqlDueCheck, sqlNextDue}, temporalReadStatements...)
 	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
 		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes,
 		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), temporalStatements())...)
