@@ -153,8 +153,14 @@ func (s *Server) contextOfItem(r *http.Request, rc *reqContext, item map[string]
 }
 
 // decodeBody reads a JSON body. A body that is not JSON is an
-// InvalidRequest (clause 5.5.2); numbers are kept as json.Number.
+// InvalidRequest (clause 5.5.2); numbers are kept as json.Number. A body
+// the validator decoded is taken from the request's context, once.
 func decodeBody(r *http.Request) (any, error) {
+	if d, ok := r.Context().Value(decodedBodyKey{}).(*decodedBody); ok && d.v != nil {
+		v := d.v
+		d.v = nil
+		return v, nil
+	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,44 +49,56 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if err := s.validator.check(r, route, pathParams); err != nil {
+		decoded, err := s.validator.check(r, route, pathParams)
+		if err != nil {
 			s.writeProblem(w, r, err)
 			return
+		}
+		if decoded != nil {
+			// The handler takes the body decoded here instead of decoding
+			// it again (decodeBody).
+			r = r.WithContext(context.WithValue(r.Context(), decodedBodyKey{}, &decodedBody{v: decoded}))
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (v *validator) check(r *http.Request, route *routers.Route, pathParams map[string]string) error {
+// check validates the request and returns its JSON body decoded as
+// decodeBody does, nil when it has none.
+func (v *validator) check(r *http.Request, route *routers.Route, pathParams map[string]string) (any, error) {
 	op := route.Operation
 	if err := checkContentType(r, op); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkAccept(r, op); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkQueryNames(r, route); err != nil {
-		return err
+		return nil, err
 	}
-	// Read the body once: kin-openapi consumes it, the handler reads it again.
+	// Read the body once: kin-openapi consumes it, the handler takes it
+	// decoded (or reads it again when it is not decoded here).
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		data, err := io.ReadAll(r.Body)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				return problemf(spec.ProblemBadRequestData, "request body larger than %d bytes", tooBig.Limit)
+				return nil, problemf(spec.ProblemBadRequestData, "request body larger than %d bytes", tooBig.Limit)
 			}
-			return problemf(spec.ProblemInvalidRequest, "cannot read the request body: %v", err)
+			return nil, problemf(spec.ProblemInvalidRequest, "cannot read the request body: %v", err)
 		}
 		body = data
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
+	var decoded any
 	if op.RequestBody != nil && len(bytes.TrimSpace(body)) > 0 {
 		// Not JSON is an InvalidRequest, told apart from a schema failure.
-		if _, err := decodeBody(&http.Request{Body: io.NopCloser(bytes.NewReader(body))}); err != nil {
-			return err
+		val, err := decodeBody(&http.Request{Body: io.NopCloser(bytes.NewReader(body))})
+		if err != nil {
+			return nil, err
 		}
+		decoded = val
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	input := &openapi3filter.RequestValidationInput{
@@ -101,10 +114,16 @@ func (v *validator) check(r *http.Request, route *routers.Route, pathParams map[
 	err := openapi3filter.ValidateRequest(r.Context(), input)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
-		return requestProblem(err)
+		return nil, requestProblem(err)
 	}
-	return nil
+	return decoded, nil
 }
+
+// decodedBodyKey is the context key of the body the validator decoded.
+type decodedBodyKey struct{}
+
+// decodedBody holds a decoded body until the handler takes it, once.
+type decodedBody struct{ v any }
 
 // checkContentType refuses a body whose media type the operation does not
 // take (415).

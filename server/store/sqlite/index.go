@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store/internal/sqlindex"
 )
 
 // The rows of the query indexes of one entity (schema version 2), computed
@@ -25,7 +27,37 @@ const (
 )
 
 // valuesInsert writes attr_values rows (valueRows, once per type number).
-var valuesInsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES`, 7, "")
+// valuesUpsert writes rows that may replace existing ones (indexer.update).
+var (
+	valuesInsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES`, 7, "")
+	valuesUpsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES`, 7,
+		`ON CONFLICT (pk, tno, seq) DO UPDATE SET tid = excluded.tid, name = excluded.name, num = excluded.num, str = excluded.str`)
+)
+
+// sqlDelValuesFrom deletes the value rows of an entity from a rank on.
+const sqlDelValuesFrom = `DELETE FROM attr_values WHERE pk = ? AND seq >= ?`
+
+// indexState is what indexer.update needs to know of the index rows an
+// entity has: its value rows, and whether it has scope and geometry rows.
+type indexState struct {
+	vals          []sqlindex.ValueRow
+	scoped, boxed bool
+}
+
+func indexStateOf(e *ngsild.Entity, vals []sqlindex.ValueRow) indexState {
+	return indexState{vals: vals, scoped: len(e.Scope) > 0, boxed: len(boxRows(e)) > 0}
+}
+
+// sameValue reports whether two value rows are stored alike.
+func sameValue(a, b sqlindex.ValueRow) bool {
+	if a.Name != b.Name || (a.Num == nil) != (b.Num == nil) || (a.Str == nil) != (b.Str == nil) {
+		return false
+	}
+	if a.Num != nil && math.Float64bits(*a.Num) != math.Float64bits(*b.Num) {
+		return false
+	}
+	return a.Str == nil || *a.Str == *b.Str
+}
 
 // execer runs statements: a transaction, or the writer's prepared
 // statements bound to its transaction.
@@ -65,22 +97,12 @@ func (ix *indexer) typeNo(tid int64, typ string) (int64, error) {
 
 // add writes the index rows of e, stored with key pk in tenant tid. The
 // entity's previous rows, if any, must have been removed.
-func (ix *indexer) add(tid, pk int64, e *ngsild.Entity) error {
-	types := distinctTypes(e)
-	tnos := make([]int64, 0, len(types))
-	for _, t := range types {
-		n, err := ix.typeNo(tid, t)
-		if err != nil {
-			return fmt.Errorf("type number: %w", err)
-		}
-		tnos = append(tnos, n)
+func (ix *indexer) add(tid, pk int64, e *ngsild.Entity, vals []sqlindex.ValueRow) error {
+	tnos, err := ix.typeNos(tid, e)
+	if err != nil {
+		return err
 	}
-	if len(tnos) == 0 {
-		// An entity without a type is indexed under type number 0, which
-		// no type has.
-		tnos = append(tnos, 0)
-	}
-	if vals := valueRows(e); len(vals) > 0 {
+	if len(vals) > 0 {
 		args := make([]any, 0, 7*len(vals)*len(tnos))
 		for _, tno := range tnos {
 			for seq, v := range vals {
@@ -91,6 +113,69 @@ func (ix *indexer) add(tid, pk int64, e *ngsild.Entity) error {
 			return fmt.Errorf("values: %w", err)
 		}
 	}
+	return ix.addScopesBoxes(tid, pk, e, tnos)
+}
+
+// update brings the index rows of e, stored with key pk in tenant tid, up
+// to date from old, the state of its rows, whose types are e's: it writes
+// only the value rows that changed and removes scope and geometry rows
+// only when there are some.
+func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.ValueRow, old indexState) error {
+	tnos, err := ix.typeNos(tid, e)
+	if err != nil {
+		return err
+	}
+	if len(old.vals) > len(vals) {
+		if _, err := ix.ex.exec(sqlDelValuesFrom, pk, len(vals)); err != nil {
+			return fmt.Errorf("values: %w", err)
+		}
+	}
+	var args []any
+	for _, tno := range tnos {
+		for seq, v := range vals {
+			if seq < len(old.vals) && sameValue(old.vals[seq], v) {
+				continue
+			}
+			args = append(args, pk, tno, seq, tid, v.Name, v.Num, v.Str)
+		}
+	}
+	if err := execRows(ix.ex, valuesUpsert, args); err != nil {
+		return fmt.Errorf("values: %w", err)
+	}
+	if old.boxed {
+		if _, err := ix.ex.exec(sqlDelBoxes, pk); err != nil {
+			return err
+		}
+	}
+	if old.scoped {
+		if _, err := ix.ex.exec(sqlDelScopes, pk); err != nil {
+			return err
+		}
+	}
+	return ix.addScopesBoxes(tid, pk, e, tnos)
+}
+
+// typeNos returns the type numbers e's index rows are written under.
+func (ix *indexer) typeNos(tid int64, e *ngsild.Entity) ([]int64, error) {
+	types := distinctTypes(e)
+	tnos := make([]int64, 0, len(types))
+	for _, t := range types {
+		n, err := ix.typeNo(tid, t)
+		if err != nil {
+			return nil, fmt.Errorf("type number: %w", err)
+		}
+		tnos = append(tnos, n)
+	}
+	if len(tnos) == 0 {
+		// An entity without a type is indexed under type number 0, which
+		// no type has.
+		tnos = append(tnos, 0)
+	}
+	return tnos, nil
+}
+
+// addScopesBoxes writes the scope and geometry rows of e.
+func (ix *indexer) addScopesBoxes(tid, pk int64, e *ngsild.Entity, tnos []int64) error {
 	if len(e.Scope) > 0 {
 		scopes := make([]string, len(e.Scope))
 		for i, sc := range e.Scope {
@@ -183,7 +268,7 @@ func reindexAll(ctx context.Context, tx *sql.Tx) error {
 			return nil
 		}
 		for _, s := range list {
-			if err := ix.add(s.tid, s.pk, s.e); err != nil {
+			if err := ix.add(s.tid, s.pk, s.e, valueRows(s.e)); err != nil {
 				return fmt.Errorf("reindex %q: %w", s.e.ID, err)
 			}
 		}

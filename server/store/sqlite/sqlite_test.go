@@ -369,3 +369,120 @@ func TestDecode(t *testing.T) {
 		t.Error("decode of truncated data: no error")
 	}
 }
+
+// TestIndexUpdate checks that replacements of an entity read in the same
+// transaction (whose index rows are updated from their known state) leave
+// the rows a full rebuild of the indexes writes.
+func TestIndexUpdate(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
+	defer s.Close()
+	dump := func(tx *sql.Tx) string {
+		var b strings.Builder
+		for _, q := range []string{
+			`SELECT pk, tno, seq, tid, name, num, str FROM attr_values ORDER BY pk, tno, seq`,
+			`SELECT tid, scope, pk FROM entity_scopes ORDER BY tid, scope, pk`,
+			`SELECT pk, tid, name, minx, maxx, miny, maxy, minz, maxz FROM geo_rtree ORDER BY pk, tid, name, minx, miny, minz`,
+			`SELECT b.pk, r.pk FROM geo_boxes b LEFT JOIN geo_rtree r USING (id) ORDER BY b.pk, r.pk`,
+		} {
+			rows, err := tx.QueryContext(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintln(&b, vals...)
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString("--\n")
+		}
+		return b.String()
+	}
+	check := func(step string) {
+		t.Helper()
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		got := dump(tx)
+		for _, q := range []string{`DELETE FROM attr_values`, `DELETE FROM entity_scopes`, `DELETE FROM geo_boxes`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := reindexAll(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(dump(tx), got); diff != "" {
+			t.Errorf("%s: index rows (-rebuilt +updated):\n%s", step, diff)
+		}
+	}
+	e := benchEntity(1)
+	if err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error { return tx.Put(e) }); err != nil {
+		t.Fatal(err)
+	}
+	check("created")
+	steps := []struct {
+		name   string
+		change func(e *ngsild.Entity)
+	}{
+		{"values changed", func(e *ngsild.Entity) {
+			e.Attrs[benchNS+"no2"][0].Value = json.Number("12.5")
+			e.Attrs[benchNS+"name"][0].Value = "Renamed"
+		}},
+		{"nothing changed", func(e *ngsild.Entity) {}},
+		{"number to string", func(e *ngsild.Entity) { e.Attrs[benchNS+"o3"][0].Value = "high" }},
+		{"attributes removed", func(e *ngsild.Entity) {
+			delete(e.Attrs, benchNS+"pm10")
+			delete(e.Attrs, benchNS+"relativeHumidity")
+		}},
+		{"attributes added", func(e *ngsild.Entity) {
+			e.Attrs[benchNS+"aaa"] = []*ngsild.Attribute{{Type: ngsild.TypeProperty, Value: json.Number("1")}}
+			e.Attrs[benchNS+"zzz"] = []*ngsild.Attribute{{Type: ngsild.TypeProperty, Value: true}}
+		}},
+		{"scopes added", func(e *ngsild.Entity) { e.Scope = []string{"/a", "/b/c"} }},
+		{"scopes changed", func(e *ngsild.Entity) { e.Scope = []string{"/d"} }},
+		{"location moved", func(e *ngsild.Entity) {
+			e.Attrs[coreLocation][0].Value = map[string]any{"type": "Point", "coordinates": []any{json.Number("2.5"), json.Number("48.5")}}
+		}},
+		{"scopes and location removed", func(e *ngsild.Entity) {
+			e.Scope = nil
+			delete(e.Attrs, coreLocation)
+		}},
+		{"type added", func(e *ngsild.Entity) { e.Types = append(e.Types, benchNS+"Other") }},
+		{"values changed under two types", func(e *ngsild.Entity) { e.Attrs[benchNS+"no2"][0].Value = json.Number("7") }},
+		{"all attributes removed", func(e *ngsild.Entity) { e.Attrs = map[string][]*ngsild.Attribute{} }},
+	}
+	for _, step := range steps {
+		err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error {
+			// Twice in one transaction: the second replacement starts from
+			// the state the first one wrote.
+			for range 2 {
+				got, err := tx.Get(e.ID)
+				if err != nil {
+					return err
+				}
+				step.change(got)
+				if err := tx.Put(got); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		check(step.name)
+	}
+}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -94,7 +95,8 @@ const (
 	sqlHistSetType      = `UPDATE hist_series SET type = ? WHERE sid = ?`
 	sqlHistCounter      = `UPDATE hist_counter SET next = next + ?`
 	sqlHistCounterNext  = `SELECT next FROM hist_counter`
-	sqlHistSeriesAll    = `SELECT sid, name, dataset, type, unit FROM hist_series WHERE hid = ?`
+	sqlHistEntitySeries = `SELECT e.hid, e.types, s.sid, s.name, s.dataset, s.type, s.unit FROM hist_entities e
+LEFT JOIN hist_series s ON s.hid = e.hid WHERE e.tid = ? AND e.id = ?`
 	sqlHistRecomputeDel = `DELETE FROM hist_daily WHERE sid = ? AND day = ?`
 	sqlHistRecompute    = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
 SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_instances WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3 HAVING count(*) > 0`
@@ -111,7 +113,7 @@ var (
 )
 
 var temporalWriteStatements = slices.Concat([]string{sqlHistEntity, sqlHistAddEntity, sqlHistSetTypes, sqlHistSeries, sqlHistAddSeries, sqlHistSetType,
-	sqlHistCounter, sqlHistCounterNext, sqlHistSeriesAll, sqlHistRecomputeDel, sqlHistRecompute}, histInsert.statements(), histRollup.statements())
+	sqlHistCounter, sqlHistCounterNext, sqlHistEntitySeries, sqlHistRecomputeDel, sqlHistRecompute}, histInsert.statements(), histRollup.statements())
 
 // series is one row of hist_series.
 type series struct {
@@ -147,7 +149,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 	if err := w.ensureTenant(); err != nil {
 		return err
 	}
-	hid, known, err := w.histEntity(id)
+	hid, known, bySeries, err := w.histEntitySeries(id)
 	if err != nil {
 		return err
 	}
@@ -176,10 +178,6 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 	}
 	if total == 0 {
 		return nil
-	}
-	bySeries, err := w.seriesOf(hid)
-	if err != nil {
-		return fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
 	// The rows join those of the other AddInstances calls of the
 	// transaction, written together by flushInstances.
@@ -248,26 +246,38 @@ func (w *writer) Instance(id, name, instanceID string) (store.Instance, error) {
 	return w.reader.Instance(id, name, instanceID)
 }
 
-// seriesOf returns the series of an entity's history by name and
-// datasetId, in one statement.
-func (w *writer) seriesOf(hid int64) (map[[2]string]series, error) {
+// histEntitySeries is histEntity with the series of the history by name
+// and datasetId, in one statement.
+func (w *writer) histEntitySeries(id string) (int64, []string, map[[2]string]series, error) {
 	out := map[[2]string]series{}
-	if hid == 0 {
-		return out, nil
-	}
-	rows, err := w.query(sqlHistSeriesAll, hid)
+	rows, err := w.query(sqlHistEntitySeries, w.tid, id)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
+	var hid int64
+	var raw string
 	err = scanRows(rows, func(rs *sql.Rows) error {
-		var s series
-		if err := rs.Scan(&s.sid, &s.name, &s.dataset, &s.typ, &s.unit); err != nil {
+		var sid sql.NullInt64
+		var name, dataset, typ, unit sql.NullString
+		if err := rs.Scan(&hid, &raw, &sid, &name, &dataset, &typ, &unit); err != nil {
 			return err
 		}
-		out[[2]string{s.name, s.dataset}] = s
+		if sid.Valid {
+			out[[2]string{name.String, dataset.String}] = series{sid: sid.Int64, name: name.String, dataset: dataset.String, typ: typ.String, unit: unit.String}
+		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+	}
+	if hid == 0 {
+		return 0, nil, out, nil
+	}
+	var types []string
+	if err := json.Unmarshal([]byte(raw), &types); err != nil {
+		return 0, nil, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+	}
+	return hid, types, out, nil
 }
 
 // seriesIn is seriesFor with the series of the entity known: it creates
@@ -373,8 +383,21 @@ func (w *writer) writeBatch(b *instanceBatch) error {
 	if err := w.execRows(histInsert, b.rows); err != nil {
 		return err
 	}
+	// In key order: each row of the rollup is found next to the previous
+	// one.
+	keys := make([][2]int64, 0, len(b.rollup))
+	for key := range b.rollup {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, func(a, b [2]int64) int {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
+	})
 	increments := make([]any, 0, 8*len(b.rollup))
-	for key, p := range b.rollup {
+	for _, key := range keys {
+		p := b.rollup[key]
 		var mn, mx any
 		if p.min.Valid {
 			mn, mx = p.min.Float64, p.max.Float64

@@ -18,6 +18,7 @@ const (
 	sqlTenantID  = `SELECT tid FROM tenants WHERE name = ?`
 	sqlGet       = `SELECT data FROM entities WHERE tid = ? AND id = ?`
 	sqlLookupPK  = `SELECT pk FROM entities WHERE tid = ? AND id = ?`
+	sqlGetPK     = `SELECT pk, data FROM entities WHERE tid = ? AND id = ?`
 	sqlInsert    = `INSERT INTO entities (tid, id, data, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`
 	sqlUpdate    = `UPDATE entities SET data = ?, created_at = ?, modified_at = ? WHERE pk = ?`
 	sqlDelTypes  = `DELETE FROM entity_types WHERE pk = ?`
@@ -29,9 +30,9 @@ const (
 
 var (
 	readStatements  = append([]string{sqlTenantID, sqlGet, sqlDueCheck, sqlNextDue}, temporalReadStatements...)
-	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
-		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelBoxes, sqlDelScopes,
-		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), temporalStatements())...)
+	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlGetPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
+		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelValuesFrom, sqlDelBoxes, sqlDelScopes,
+		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), valuesUpsert.statements(), temporalStatements())...)
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.
@@ -152,8 +153,12 @@ type writer struct {
 
 // indexSig is what the entity_types and entity_attrs rows of an entity
 // are made of: its distinct types and its (name, attribute type) pairs,
-// as JSON arrays.
-type indexSig struct{ types, attrs []byte }
+// as JSON arrays; and the state of its other index rows (indexer.update).
+type indexSig struct {
+	types, attrs []byte
+	ix           indexState
+	pk           int64 // the entity's row
+}
 
 func sigOf(e *ngsild.Entity) (indexSig, error) {
 	t, err := json.Marshal(distinctTypes(e))
@@ -161,7 +166,7 @@ func sigOf(e *ngsild.Entity) (indexSig, error) {
 		return indexSig{}, err
 	}
 	a, err := json.Marshal(attrRows(e))
-	return indexSig{t, a}, err
+	return indexSig{types: t, attrs: a}, err
 }
 
 // noRows reports whether an index row list in JSON is empty.
@@ -171,9 +176,20 @@ func noRows(v []byte) bool { return string(v) == "[]" || string(v) == "null" }
 // so that a replacement of it in this transaction (the usual next step)
 // rewrites them only when they change.
 func (w *writer) Get(id string) (*ngsild.Entity, error) {
-	e, err := w.reader.Get(id)
+	var pk int64
+	var data []byte
+	err := w.queryRow(sqlGetPK, w.tid, id).Scan(&pk, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: entity %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %q: %w", id, err)
+	}
+	e, err := decode(id, data)
 	if err == nil {
 		if sig, serr := sigOf(e); serr == nil {
+			sig.ix = indexStateOf(e, valueRows(e))
+			sig.pk = pk
 			w.remember(id, sig)
 		}
 	}
@@ -205,11 +221,20 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if err := w.ensureTenant(); err != nil {
 		return err
 	}
+	vals := valueRows(e)
+	sig.ix = indexStateOf(e, vals)
 	created, modified := e.CreatedAt.UnixMicro(), e.ModifiedAt.UnixMicro()
 
 	var pk int64
 	addTypes, addAttrs := true, true
-	err = w.queryRow(sqlLookupPK, w.tid, e.ID).Scan(&pk)
+	// The other index rows are updated from their known state when the
+	// entity's types are unchanged, else removed and written again.
+	var oldIndex *indexState
+	if old, known := w.sigs[e.ID]; known {
+		pk = old.pk
+	} else {
+		err = w.queryRow(sqlLookupPK, w.tid, e.ID).Scan(&pk)
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		res, err := w.exec(sqlInsert, w.tid, e.ID, data, created, modified)
@@ -219,6 +244,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 		if pk, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("sqlite: insert %q: %w", e.ID, err)
 		}
+		sig.pk = pk
 	case err != nil:
 		return fmt.Errorf("sqlite: put %q: %w", e.ID, err)
 	default:
@@ -237,7 +263,10 @@ func (w *writer) Put(e *ngsild.Entity) error {
 				return fmt.Errorf("sqlite: replace %q: %w", e.ID, err)
 			}
 		}
-		if err := w.ix.remove(pk); err != nil {
+		sig.pk = pk
+		if known && !addTypes {
+			oldIndex = &old.ix
+		} else if err := w.ix.remove(pk); err != nil {
 			return fmt.Errorf("sqlite: replace %q: %w", e.ID, err)
 		}
 	}
@@ -255,7 +284,12 @@ func (w *writer) Put(e *ngsild.Entity) error {
 			return fmt.Errorf("sqlite: index attributes of %q: %w", e.ID, err)
 		}
 	}
-	if err := w.ix.add(w.tid, pk, e); err != nil {
+	if oldIndex != nil {
+		err = w.ix.update(w.tid, pk, e, vals, *oldIndex)
+	} else {
+		err = w.ix.add(w.tid, pk, e, vals)
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: index %q: %w", e.ID, err)
 	}
 	w.remember(e.ID, sig)
