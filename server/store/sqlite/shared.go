@@ -16,6 +16,19 @@ type (
 	boxRow = sqlindex.BoxRow
 )
 
+// The encoding of attribute histories, shared with the PostgreSQL store.
+const (
+	instanceIDPrefix = sqlindex.InstanceIDPrefix
+	dayMicros        = sqlindex.DayMicros
+)
+
+var (
+	floorDay        = sqlindex.FloorDay
+	ceilDay         = sqlindex.CeilDay
+	parseInstanceID = sqlindex.ParseInstanceID
+	bounds          = sqlindex.Bounds
+)
+
 // coreLocation is the expanded name of the default GeoProperty of a
 // geo-query.
 const coreLocation = sqlindex.CoreLocation

@@ -80,11 +80,6 @@ CREATE TABLE hist_counter (next INTEGER NOT NULL);
 INSERT INTO hist_counter (next) VALUES (1);
 `
 
-// instanceIDPrefix starts every instanceId; the instance number follows.
-const instanceIDPrefix = "urn:ngsi-ld:instance:"
-
-const dayMicros = int64(24 * time.Hour / time.Microsecond)
-
 // Statements of the temporal write path.
 const (
 	sqlHistEntity       = `SELECT hid, types FROM hist_entities WHERE tid = ? AND id = ?`
@@ -502,14 +497,6 @@ func fractionDigits(s string) int {
 	return n
 }
 
-func floorDay(us int64) int64 {
-	d := us / dayMicros
-	if us%dayMicros < 0 {
-		d--
-	}
-	return d * dayMicros
-}
-
 // recomputeDay rebuilds the rollup row of one day of a series from its
 // instances.
 func (w *writer) recomputeDay(sid, day int64) error {
@@ -518,16 +505,6 @@ func (w *writer) recomputeDay(sid, day int64) error {
 	}
 	_, err := w.exec(sqlHistRecompute, sid, day, dayMicros)
 	return err
-}
-
-// parseInstanceID returns the instance number of an instanceId, 0 when it
-// is not one of this store.
-func parseInstanceID(s string) int64 {
-	n, err := strconv.ParseInt(strings.TrimPrefix(s, instanceIDPrefix), 10, 64)
-	if err != nil || !strings.HasPrefix(s, instanceIDPrefix) || n <= 0 {
-		return 0
-	}
-	return n
 }
 
 // findInstance locates instance iid of attribute name of entity hid.

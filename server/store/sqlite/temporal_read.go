@@ -104,20 +104,6 @@ func (r *reader) History(id string, q store.TemporalQuery) (*store.EntityHistory
 	return h, nil
 }
 
-// bounds returns the interval [lo, hi) of a query in Unix microseconds.
-func bounds(q store.TemporalQuery) (lo, hi int64) {
-	lo, hi = math.MinInt64, math.MaxInt64
-	switch q.Timerel {
-	case store.TimeBefore:
-		hi = q.TimeAt.UnixMicro()
-	case store.TimeAfter:
-		lo = q.TimeAt.UnixMicro()
-	case store.TimeBetween:
-		lo, hi = q.TimeAt.UnixMicro(), q.EndTimeAt.UnixMicro()
-	}
-	return lo, hi
-}
-
 // instances reads the selected instances of one series.
 func (r *reader) instances(s series, q store.TemporalQuery, ah *store.AttrHistory) error {
 	lo, hi := bounds(q)
@@ -285,14 +271,6 @@ func (r *reader) aggregate(s series, q store.TemporalQuery) ([]store.Aggregate, 
 		})
 	}
 	return out, nil
-}
-
-func ceilDay(us int64) int64 {
-	d := floorDay(us)
-	if d < us {
-		d += dayMicros
-	}
-	return d
 }
 
 // aggregateInto runs one aggregation statement over pieces and merges the
