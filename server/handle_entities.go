@@ -146,20 +146,7 @@ func (s *Server) handleQueryEntities(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	qp := r.URL.Query()
-	in := queryInput{
-		ids:         splitList(qp.Get("id")),
-		idPattern:   qp.Get("idPattern"),
-		types:       qp.Get("type"),
-		attrs:       splitList(qp.Get("attrs")),
-		q:           qp.Get("q"),
-		scopeQ:      qp.Get("scopeQ"),
-		georel:      qp.Get("georel"),
-		geometry:    qp.Get("geometry"),
-		coordinates: qp.Get("coordinates"),
-		geoproperty: qp.Get("geoproperty"),
-	}
-	return s.runQuery(w, r, rc, in)
+	return s.runQuery(w, r, rc, queryInputOf(r.URL.Query()))
 }
 
 // paging reads limit and offset (clause 5.5.9, 6.3.10).

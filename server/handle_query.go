@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -28,6 +29,22 @@ type queryInput struct {
 	geometry    string
 	coordinates string
 	geoproperty string
+}
+
+// queryInputOf reads the filters of a query from its URL parameters.
+func queryInputOf(qp url.Values) queryInput {
+	return queryInput{
+		ids:         splitList(qp.Get("id")),
+		idPattern:   qp.Get("idPattern"),
+		types:       qp.Get("type"),
+		attrs:       splitList(qp.Get("attrs")),
+		q:           qp.Get("q"),
+		scopeQ:      qp.Get("scopeQ"),
+		georel:      qp.Get("georel"),
+		geometry:    qp.Get("geometry"),
+		coordinates: qp.Get("coordinates"),
+		geoproperty: qp.Get("geoproperty"),
+	}
 }
 
 // buildQuery parses and checks the filters. Names are expanded with the

@@ -372,19 +372,7 @@ func (s *Server) handleTemporalQuery(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	qp := r.URL.Query()
-	in := queryInput{
-		ids:         splitList(qp.Get("id")),
-		idPattern:   qp.Get("idPattern"),
-		types:       qp.Get("type"),
-		attrs:       splitList(qp.Get("attrs")),
-		q:           qp.Get("q"),
-		scopeQ:      qp.Get("scopeQ"),
-		georel:      qp.Get("georel"),
-		geometry:    qp.Get("geometry"),
-		coordinates: qp.Get("coordinates"),
-		geoproperty: qp.Get("geoproperty"),
-	}
-	return s.runTemporalQuery(w, r, rc, in, temporalInputOf(qp.Get))
+	return s.runTemporalQuery(w, r, rc, queryInputOf(qp), temporalInputOf(qp.Get))
 }
 
 // runTemporalQuery selects entities on their current state, as GET

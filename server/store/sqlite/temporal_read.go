@@ -13,6 +13,7 @@ import (
 
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/internal/sqlindex"
 )
 
 // timeColumns are the SQL expressions of the three time properties.
@@ -300,36 +301,17 @@ func (r *reader) aggregateInto(parts []partial, q string, sid int64, pieces [][3
 	})
 }
 
-// aggregateValues computes the methods from a period's state.
+// aggregateValues computes the methods from a period's state, as the
+// PostgreSQL store does.
 func aggregateValues(p partial, methods []store.AggrMethod) map[store.AggrMethod]any {
-	out := make(map[store.AggrMethod]any, len(methods))
-	for _, m := range methods {
-		switch m {
-		case store.AggrTotalCount:
-			out[m] = int(p.cnt)
-		case store.AggrDistinctCount:
-			out[m] = int(p.distinct)
-		}
-		if p.n == 0 {
-			continue
-		}
-		avg := p.sum / float64(p.n)
-		switch m {
-		case store.AggrSum:
-			out[m] = p.sum
-		case store.AggrAvg:
-			out[m] = avg
-		case store.AggrMin:
-			out[m] = p.min.Float64
-		case store.AggrMax:
-			out[m] = p.max.Float64
-		case store.AggrSumsq:
-			out[m] = p.sumsq
-		case store.AggrStddev:
-			out[m] = math.Sqrt(math.Max(0, p.sumsq/float64(p.n)-avg*avg))
-		}
+	shared := sqlindex.Partial{Cnt: p.cnt, N: p.n, Distinct: p.distinct, Sum: p.sum, Sumsq: p.sumsq}
+	if p.min.Valid {
+		shared.Min = &p.min.Float64
 	}
-	return out
+	if p.max.Valid {
+		shared.Max = &p.max.Float64
+	}
+	return shared.Values(methods)
 }
 
 // Instance returns one instance.
