@@ -109,14 +109,42 @@ func (v *validator) check(r *http.Request, route *routers.Route, pathParams map[
 			MultiError:          true,
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
 			SkipSettingDefaults: true,
+			// A decoded body is validated below, without decoding it again.
+			ExcludeRequestBody: decoded != nil,
 		},
 	}
 	err := openapi3filter.ValidateRequest(r.Context(), input)
+	if decoded != nil {
+		if berr := validateDecodedBody(input, decoded); berr != nil {
+			var multi openapi3.MultiError
+			if err != nil && !errors.As(err, &multi) {
+				multi = openapi3.MultiError{err}
+			}
+			err = append(multi, berr)
+		}
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
 		return nil, requestProblem(err)
 	}
 	return decoded, nil
+}
+
+// validateDecodedBody validates a body decoded by decodeBody against the
+// schema of its media type, as openapi3filter.ValidateRequestBody does
+// with a body it decodes itself (same decoding: encoding/json with
+// UseNumber), and reports a failure with the same error type.
+func validateDecodedBody(input *openapi3filter.RequestValidationInput, decoded any) error {
+	rb := input.Route.Operation.RequestBody.Value
+	ct := rb.Content.Get(input.Request.Header.Get("Content-Type"))
+	if ct == nil || ct.Schema == nil || ct.Schema.Value == nil {
+		return nil // checkContentType refused the others
+	}
+	err := ct.Schema.Value.VisitJSON(decoded, openapi3.VisitAsRequest(), openapi3.MultiErrors())
+	if err == nil {
+		return nil
+	}
+	return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: "doesn't match schema", Err: err}
 }
 
 // decodedBodyKey is the context key of the body the validator decoded.

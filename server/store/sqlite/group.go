@@ -46,6 +46,9 @@ type group struct {
 	// bound caches the prepared statements bound to tx, for all members.
 	bound   map[string]*sql.Stmt
 	members int
+	// caches is what the members' work taught the writer's caches,
+	// installed after the commit (cache.go).
+	caches txCaches
 	// err is set when the transaction failed as a whole.
 	err error
 	// done is closed after the commit or the rollback.
@@ -172,6 +175,8 @@ func (s *Store) endTurn(g *group) {
 		if g.err == nil {
 			if err := g.tx.Commit(); err != nil {
 				g.err = fmt.Errorf("sqlite: commit: %w", err)
+			} else {
+				s.caches.install(&g.caches)
 			}
 		} else {
 			_ = g.tx.Rollback()

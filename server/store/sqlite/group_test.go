@@ -62,16 +62,7 @@ func testGroupCommit(t *testing.T, firstFails bool) {
 		errs[i] = s.Update(ctx, "group", func(tx store.Tx) error {
 			if i == 0 {
 				close(firstIn)
-				// Wait until every other caller is queued behind this one.
-				for {
-					s.gc.mu.Lock()
-					q := s.gc.queued
-					s.gc.mu.Unlock()
-					if q == callers-1 {
-						break
-					}
-					time.Sleep(time.Millisecond)
-				}
+				waitQueued(s, callers-1)
 			}
 			if err := tx.Put(ent(i)); err != nil {
 				return err
@@ -160,5 +151,18 @@ func testGroupCommit(t *testing.T, firstFails bool) {
 	// The store keeps working after a panic and a Goexit.
 	if err := s.Update(ctx, "group", func(tx store.Tx) error { return tx.Put(ent(0)) }); err != nil {
 		t.Fatalf("Update after the group: %v", err)
+	}
+}
+
+// waitQueued returns when n callers are queued for the writer's turn.
+func waitQueued(s *Store, n int) {
+	for {
+		s.gc.mu.Lock()
+		q := s.gc.queued
+		s.gc.mu.Unlock()
+		if q == n {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

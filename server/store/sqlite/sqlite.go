@@ -35,6 +35,10 @@ type Options struct {
 	Synchronous string
 	// ReadConns is the size of the pool of read connections; 4 when zero.
 	ReadConns int
+	// CacheEntries bounds the writer's caches of entities and of history
+	// series (cache.go), in entities; 8,192 when zero, none when
+	// negative.
+	CacheEntries int
 }
 
 const (
@@ -57,6 +61,7 @@ type Store struct {
 	w, r   *sql.DB
 	ws, rs statements
 	gc     committer
+	caches *caches
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,7 +95,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		fmt.Sprintf("cache_size(-%d)", cacheSizeKiB),
 		"temp_store(MEMORY)",
 	}
-	s := &Store{}
+	cacheEntries := opts.CacheEntries
+	if cacheEntries == 0 {
+		cacheEntries = defaultCacheEntries
+	}
+	s := &Store{caches: newCaches(cacheEntries)}
 	var err error
 	s.w, err = openDB(ctx, fileDSN(path, append(common, "journal_mode(WAL)", "synchronous("+sync+")",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages)), "immediate"), 1)
@@ -186,7 +195,8 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 // of other callers.
 func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
 	return s.write(ctx, func(g *group) error {
-		w := &writer{reader: reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound}, tenant: tenant}
+		w := &writer{reader: reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound}, tenant: tenant,
+			caches: s.caches, group: &g.caches}
 		w.ix.ex = &w.reader
 		if err := w.lookupTenant(tenant); err != nil {
 			return err
@@ -194,7 +204,13 @@ func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) err
 		if err := fn(w); err != nil {
 			return err
 		}
-		return w.flushInstances()
+		if err := w.flushInstances(); err != nil {
+			return err
+		}
+		// What this caller's work taught the caches now belongs to the
+		// group: installed if its commit succeeds (cache.go).
+		g.caches.merge(&w.mine)
+		return nil
 	})
 }
 

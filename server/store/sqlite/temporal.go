@@ -148,6 +148,9 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 	if err != nil {
 		return err
 	}
+	// Until the rows are all written, the cache does not know them.
+	key := w.cacheKey(id)
+	w.mine.hist.forget(key)
 	merged := slices.Clone(known)
 	merged = append(merged, types...)
 	slices.Sort(merged)
@@ -172,6 +175,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 		total += len(list)
 	}
 	if total == 0 {
+		w.mine.hist.set(key, &cachedHistory{hid: hid, types: merged, series: bySeries})
 		return nil
 	}
 	// The rows join those of the other AddInstances calls of the
@@ -190,6 +194,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 			}
 		}
 	}
+	w.mine.hist.set(key, &cachedHistory{hid: hid, types: merged, series: bySeries})
 	return nil
 }
 
@@ -244,6 +249,9 @@ func (w *writer) Instance(id, name, instanceID string) (store.Instance, error) {
 // histEntitySeries is histEntity with the series of the history by name
 // and datasetId, in one statement.
 func (w *writer) histEntitySeries(id string) (int64, []string, map[[2]string]series, error) {
+	if hid, types, bySeries, ok := w.cachedHistory(id); ok {
+		return hid, types, bySeries, nil
+	}
 	out := map[[2]string]series{}
 	rows, err := w.query(sqlHistEntitySeries, w.tid, id)
 	if err != nil {
@@ -545,6 +553,7 @@ func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute)
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
+	w.mine.hist.forget(w.cacheKey(id))
 	_, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
 		return err
@@ -569,6 +578,7 @@ func (w *writer) DeleteInstance(id, name, instanceID string) error {
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
+	w.mine.hist.forget(w.cacheKey(id))
 	hid, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
 		return err
@@ -599,6 +609,7 @@ func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) err
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
+	w.mine.hist.forget(w.cacheKey(id))
 	hid, _, err := w.histEntity(id)
 	if err != nil {
 		return err
@@ -633,6 +644,8 @@ func (w *writer) PurgeHistory(cutoff time.Time, max int) (int, error) {
 	if w.tid == 0 || max <= 0 {
 		return 0, nil
 	}
+	// Series and histories may go: the cache forgets them all.
+	w.mine.hist.forgetAll()
 	rows, err := w.query(`SELECT s.sid, s.hid FROM hist_series s JOIN hist_entities e ON e.hid = s.hid WHERE e.tid = ? ORDER BY s.sid`, w.tid)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)

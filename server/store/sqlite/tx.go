@@ -149,6 +149,11 @@ type writer struct {
 	// pending holds the instances AddInstances collected, not written yet
 	// (flushInstances).
 	pending instanceBatch
+	// caches are the store's caches, group the overlay of the group
+	// commit and mine this caller's (cache.go).
+	caches *caches
+	group  *txCaches
+	mine   txCaches
 }
 
 // indexSig is what the entity_types and entity_attrs rows of an entity
@@ -176,6 +181,9 @@ func noRows(v []byte) bool { return string(v) == "[]" || string(v) == "null" }
 // so that a replacement of it in this transaction (the usual next step)
 // rewrites them only when they change.
 func (w *writer) Get(id string) (*ngsild.Entity, error) {
+	if e, ok := w.cachedEntity(id); ok {
+		return e, nil
+	}
 	var pk int64
 	var data []byte
 	err := w.queryRow(sqlGetPK, w.tid, id).Scan(&pk, &data)
@@ -191,6 +199,7 @@ func (w *writer) Get(id string) (*ngsild.Entity, error) {
 			sig.ix = indexStateOf(e, valueRows(e))
 			sig.pk = pk
 			w.remember(id, sig)
+			w.cacheEntity(e, sig)
 		}
 	}
 	return e, err
@@ -221,6 +230,8 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if err := w.ensureTenant(); err != nil {
 		return err
 	}
+	// Until the rows are all written, the cache does not know them.
+	w.mine.ents.forget(w.cacheKey(e.ID))
 	vals := valueRows(e)
 	sig.ix = indexStateOf(e, vals)
 	created, modified := e.CreatedAt.UnixMicro(), e.ModifiedAt.UnixMicro()
@@ -293,12 +304,14 @@ func (w *writer) Put(e *ngsild.Entity) error {
 		return fmt.Errorf("sqlite: index %q: %w", e.ID, err)
 	}
 	w.remember(e.ID, sig)
+	w.cacheEntity(e, sig)
 	return nil
 }
 
 // Delete removes the entity; its index rows go with it (ON DELETE CASCADE).
 func (w *writer) Delete(id string) error {
 	delete(w.sigs, id)
+	w.mine.ents.forget(w.cacheKey(id))
 	res, err := w.exec(sqlDelEntity, w.tid, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete %q: %w", id, err)

@@ -1,0 +1,279 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/store"
+)
+
+var cacheT0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const cacheAttr = "https://opentid.example/ns/level"
+
+// levelEntity is a sensor whose level is v.
+func levelEntity(id string, v int) *ngsild.Entity {
+	return &ngsild.Entity{ID: id, Types: []string{"https://opentid.example/ns/Sensor"},
+		Attrs: map[string][]*ngsild.Attribute{cacheAttr: {{
+			Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(v)), CreatedAt: cacheT0, ModifiedAt: cacheT0}}},
+		CreatedAt: cacheT0, ModifiedAt: cacheT0}
+}
+
+// levelOf returns the level of entity id as the next writer reads it.
+func levelOf(t *testing.T, s *Store, id string) string {
+	t.Helper()
+	var got string
+	err := s.Update(context.Background(), "cache", func(tx store.Tx) error {
+		e, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		got = fmt.Sprint(e.Attrs[cacheAttr][0].Value)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("get %s: %v", id, err)
+	}
+	return got
+}
+
+// inOneGroup runs the callers concurrently in one group commit, the first
+// one holding the turn until the others are queued, and returns their
+// errors.
+func inOneGroup(s *Store, callers ...func(store.Tx) error) []error {
+	errs := make([]error, len(callers))
+	firstIn := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, fn := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Update(context.Background(), "cache", func(tx store.Tx) error {
+				if i == 0 {
+					close(firstIn)
+					waitQueued(s, len(callers)-1)
+				}
+				return fn(tx)
+			})
+		}()
+		if i == 0 {
+			<-firstIn
+		}
+	}
+	wg.Wait()
+	return errs
+}
+
+// TestEntityCacheFollowsRollbacks: what a rolled-back write put in the
+// writer's entity cache never reaches a later transaction, whether the
+// whole transaction or one caller's savepoint was rolled back.
+func TestEntityCacheFollowsRollbacks(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "cache.db"))
+	defer s.Close()
+	ctx := context.Background()
+	boom := errors.New("boom")
+	const id = "urn:ngsi-ld:Sensor:c1"
+	if err := s.Update(ctx, "cache", func(tx store.Tx) error { return tx.Put(levelEntity(id, 1)) }); err != nil {
+		t.Fatal(err)
+	}
+	if s.caches.ents.len() != 1 {
+		t.Fatalf("%d cached entities after a write, want 1", s.caches.ents.len())
+	}
+
+	// A transaction of one caller that fails after its write.
+	err := s.Update(ctx, "cache", func(tx store.Tx) error {
+		if err := tx.Put(levelEntity(id, 2)); err != nil {
+			return err
+		}
+		if got := levelOf2(tx, id); got != "2" {
+			return fmt.Errorf("own write read back as %s", got)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update: %v", err)
+	}
+	if got := levelOf(t, s, id); got != "1" {
+		t.Fatalf("after a rolled-back transaction the writer reads level %s, want 1", got)
+	}
+
+	// One caller of a group rolled back to its savepoint, the others kept.
+	seen := make(chan string, 1)
+	errs := inOneGroup(s,
+		func(tx store.Tx) error { return tx.Put(levelEntity(id, 3)) },
+		func(tx store.Tx) error {
+			if err := tx.Put(levelEntity(id, 4)); err != nil {
+				return err
+			}
+			return boom
+		},
+		func(tx store.Tx) error { seen <- levelOf2(tx, id); return nil },
+	)
+	if errs[0] != nil || !errors.Is(errs[1], boom) || errs[2] != nil {
+		t.Fatalf("group: %v", errs)
+	}
+	if got := <-seen; got != "3" {
+		t.Errorf("a caller after the rolled-back one read level %s, want 3", got)
+	}
+	if got := levelOf(t, s, id); got != "3" {
+		t.Errorf("after the group the writer reads level %s, want 3", got)
+	}
+
+	// A caller changing what Get returned does not change the cache.
+	err = s.Update(ctx, "cache", func(tx store.Tx) error {
+		e, err := tx.Get(id)
+		if err == nil {
+			e.Attrs[cacheAttr][0].Value = json.Number("99")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := levelOf(t, s, id); got != "3" {
+		t.Errorf("after a change of a copy the writer reads level %s, want 3", got)
+	}
+
+	// A deletion, in the same transaction and after it.
+	err = s.Update(ctx, "cache", func(tx store.Tx) error {
+		if err := tx.Delete(id); err != nil {
+			return err
+		}
+		if _, err := tx.Get(id); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("Get after Delete: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, "cache", func(tx store.Tx) error {
+		_, err := tx.Get(id)
+		return err
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get after a committed Delete: %v", err)
+	}
+}
+
+func levelOf2(tx store.Tx, id string) string {
+	e, err := tx.Get(id)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprint(e.Attrs[cacheAttr][0].Value)
+}
+
+// TestHistoryCacheFollowsChanges: after each change of a history that
+// the writer's series cache does not follow step by step (deletions,
+// retention, a rolled-back transaction), new instances still land in a
+// series that exists, and the history reads as expected.
+func TestHistoryCacheFollowsChanges(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "cache.db"))
+	defer s.Close()
+	ctx := context.Background()
+	const id = "urn:ngsi-ld:Sensor:h1"
+	types := []string{"https://opentid.example/ns/Sensor"}
+	at := 0
+	add := func(tx store.Tx) error {
+		at++
+		obs := cacheT0.Add(time.Duration(at) * time.Minute)
+		return tx.AddInstances(id, types, map[string][]*ngsild.Attribute{cacheAttr: {{
+			Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(at)), ObservedAt: obs.Format(time.RFC3339),
+			CreatedAt: obs, ModifiedAt: obs}}})
+	}
+	count := func() int {
+		t.Helper()
+		n := 0
+		err := s.View(ctx, "cache", func(r store.Reader) error {
+			h, err := r.History(id, store.TemporalQuery{})
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			for _, a := range h.Attrs {
+				n += len(a.Instances)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	update := func(fn func(tx store.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, "cache", fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(add)
+	update(add)
+	if n := count(); n != 2 {
+		t.Fatalf("%d instances, want 2", n)
+	}
+	if s.caches.hist.len() != 1 {
+		t.Fatalf("%d cached histories, want 1", s.caches.hist.len())
+	}
+
+	// The series is created by a transaction that rolls back.
+	boom := errors.New("boom")
+	update(func(tx store.Tx) error { return tx.DeleteHistory(id, "", "", false) })
+	err := s.Update(ctx, "cache", func(tx store.Tx) error {
+		if err := add(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update: %v", err)
+	}
+	update(add)
+	if n := count(); n != 1 {
+		t.Fatalf("after deletion and a rolled-back write: %d instances, want 1", n)
+	}
+
+	// One attribute's history deleted, then written again.
+	update(func(tx store.Tx) error { return tx.DeleteHistory(id, cacheAttr, "", true) })
+	update(add)
+	if n := count(); n != 1 {
+		t.Fatalf("after deletion of the attribute's history: %d instances, want 1", n)
+	}
+
+	// The last instance deleted: the history goes with it.
+	var iid string
+	err = s.View(ctx, "cache", func(r store.Reader) error {
+		h, err := r.History(id, store.TemporalQuery{})
+		if err == nil {
+			iid = h.Attrs[0].Instances[0].InstanceID
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(func(tx store.Tx) error { return tx.DeleteInstance(id, cacheAttr, iid) })
+	update(add)
+	if n := count(); n != 1 {
+		t.Fatalf("after deletion of the last instance: %d instances, want 1", n)
+	}
+
+	// Retention removes everything.
+	update(func(tx store.Tx) error {
+		_, err := tx.PurgeHistory(cacheT0.Add(24*time.Hour), 1000)
+		return err
+	})
+	update(add)
+	if n := count(); n != 1 {
+		t.Fatalf("after retention: %d instances, want 1", n)
+	}
+}
