@@ -149,6 +149,9 @@ CREATE INDEX entity_scopes_by_entity ON entity_scopes (pk);
 }, {
 	// 4: attribute histories and their daily rollup (temporal.go).
 	sql: sqlTemporalSchema,
+}, {
+	// 5: the daily rollup keyed by day first (temporal.go).
+	sql: sqlDailyByDay,
 }}
 
 // migrate brings the schema of the database up to date, in one

@@ -486,3 +486,71 @@ func TestIndexUpdate(t *testing.T) {
 		check(step.name)
 	}
 }
+
+// TestMigrateDailyByDay: a database of schema version 4 keeps its daily
+// rollup when version 5 rebuilds it keyed by day, and whole-day
+// aggregations read it.
+func TestMigrateDailyByDay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "opentid.db")
+	db, err := sql.Open("sqlite", fileDSN(path, []string{"foreign_keys(1)"}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:4] {
+		if _, err := tx.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+		if m.fn != nil {
+			if err := m.fn(context.Background(), tx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	day := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	for _, q := range []string{
+		`INSERT INTO hist_entities (hid, tid, id, types) VALUES (1, 1, 'urn:ngsi-ld:Sensor:m', '["https://opentid.example/ns/Sensor"]')`,
+		`INSERT INTO hist_series (sid, hid, name, dataset, type, unit) VALUES (1, 1, 'https://opentid.example/ns/level', '', 'Property', '')`,
+		fmt.Sprintf(`INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data) VALUES
+			(1, %[1]d + 3600000000, 1, %[1]d, NULL, 1, 2, NULL), (1, %[1]d + 7200000000, 2, %[1]d, NULL, 1, 4, NULL)`, day),
+		fmt.Sprintf(`INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES (1, %d, 2, 2, 6, 20, 2, 4)`, day),
+		"PRAGMA user_version = 4",
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openTemp(t, path)
+	defer s.Close()
+	var key string
+	if err := s.w.QueryRow(`SELECT group_concat(name) FROM pragma_index_info('hist_daily_by_series')`).Scan(&key); err != nil || key != "sid,day" {
+		t.Fatalf("index hist_daily_by_series on %q (%v), want sid,day", key, err)
+	}
+	from := time.UnixMicro(day).UTC()
+	err = s.View(context.Background(), store.DefaultTenant, func(r store.Reader) error {
+		h, err := r.History("urn:ngsi-ld:Sensor:m", store.TemporalQuery{Timerel: store.TimeBetween, TimeAt: from, EndTimeAt: from.Add(24 * time.Hour),
+			AggrMethods: []store.AggrMethod{store.AggrSum, store.AggrMax}, AggrPeriod: store.Period{Duration: 24 * time.Hour}})
+		if err != nil {
+			return err
+		}
+		if len(h.Attrs) != 1 || len(h.Attrs[0].Aggregates) != 1 {
+			return fmt.Errorf("history %+v, want one attribute with one period", h)
+		}
+		got := h.Attrs[0].Aggregates[0].Values
+		if got[store.AggrSum] != 6.0 || got[store.AggrMax] != 4.0 {
+			return fmt.Errorf("aggregates %v, want sum 6 and max 4", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -37,6 +37,14 @@ import (
 // write: count of instances, count, sum, sum of squares, min and max of
 // the numeric values. Aggregations over whole days read it instead of the
 // instances. hist_counter numbers the instances.
+//
+// Schema version 5 (sqlDailyByDay) keys hist_daily by day, then series.
+// Sensors write the current day of all their series together: its rows
+// are then neighbours, a few pages to change per write rather than one
+// page per series (with (sid, day), each series' current day sits on its
+// own page once the series holds a few months). hist_daily_by_series
+// reads a series' days in order; its entries change only when a day is
+// new.
 const sqlTemporalSchema = `
 CREATE TABLE hist_entities (
 	hid   INTEGER PRIMARY KEY,
@@ -80,6 +88,27 @@ CREATE TABLE hist_counter (next INTEGER NOT NULL);
 INSERT INTO hist_counter (next) VALUES (1);
 `
 
+// sqlDailyByDay is the migration step that rebuilds hist_daily with the
+// key (day, sid).
+const sqlDailyByDay = `
+CREATE TABLE hist_daily_by_day (
+	sid    INTEGER NOT NULL REFERENCES hist_series (sid) ON DELETE CASCADE,
+	day    INTEGER NOT NULL,
+	cnt    INTEGER NOT NULL,
+	n      INTEGER NOT NULL,
+	vsum   REAL NOT NULL,
+	vsumsq REAL NOT NULL,
+	vmin   REAL,
+	vmax   REAL,
+	PRIMARY KEY (day, sid)
+) WITHOUT ROWID;
+INSERT INTO hist_daily_by_day (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+	SELECT sid, day, cnt, n, vsum, vsumsq, vmin, vmax FROM hist_daily;
+DROP TABLE hist_daily;
+ALTER TABLE hist_daily_by_day RENAME TO hist_daily;
+CREATE INDEX hist_daily_by_series ON hist_daily (sid, day);
+`
+
 // Statements of the temporal write path.
 const (
 	sqlHistEntity       = `SELECT hid, types FROM hist_entities WHERE tid = ? AND id = ?`
@@ -102,7 +131,7 @@ SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max
 var (
 	histInsert = newMultiRow(`INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data) VALUES`, 8, "")
 	histRollup = newMultiRow(`INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES`, 8,
-		`ON CONFLICT (sid, day) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
+		`ON CONFLICT (day, sid) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
 	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
 	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`)
 )
@@ -386,17 +415,17 @@ func (w *writer) writeBatch(b *instanceBatch) error {
 	if err := w.execRows(histInsert, b.rows); err != nil {
 		return err
 	}
-	// In key order: each row of the rollup is found next to the previous
-	// one.
+	// In key order, (day, sid): each row of the rollup is found next to
+	// the previous one.
 	keys := make([][2]int64, 0, len(b.rollup))
 	for key := range b.rollup {
 		keys = append(keys, key)
 	}
 	slices.SortFunc(keys, func(a, b [2]int64) int {
-		if c := cmp.Compare(a[0], b[0]); c != 0 {
+		if c := cmp.Compare(a[1], b[1]); c != 0 {
 			return c
 		}
-		return cmp.Compare(a[1], b[1])
+		return cmp.Compare(a[0], b[0])
 	})
 	increments := make([]any, 0, 8*len(b.rollup))
 	for _, key := range keys {
