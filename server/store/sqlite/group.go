@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Group commit.
@@ -33,6 +34,14 @@ import (
 // maxGroup bounds the callers whose writes share one transaction.
 const maxGroup = 128
 
+// groupBudget bounds the time the members of a group spend in their work
+// before the turn passes to another caller: past it, the group commits.
+// Sharing a commit pays for small writes, whose commit costs as much as
+// their work; a large write (a batch of a hundred sensors) gains nothing
+// from it, and each member after the first pays for its savepoint, whose
+// journal keeps a copy of every page the member changes.
+const groupBudget = 10 * time.Millisecond
+
 // Savepoint statements, prepared with the others.
 const (
 	sqlSavepoint  = `SAVEPOINT member`
@@ -46,6 +55,8 @@ type group struct {
 	// bound caches the prepared statements bound to tx, for all members.
 	bound   map[string]*sql.Stmt
 	members int
+	// work is the time the members spent in their work so far.
+	work time.Duration
 	// caches is what the members' work taught the writer's caches,
 	// installed after the commit (cache.go).
 	caches txCaches
@@ -69,6 +80,8 @@ type committer struct {
 	// queued counts the callers waiting for their turn.
 	queued int
 	open   *group
+	// budget is groupBudget (tests change it).
+	budget time.Duration
 	// groups counts the transactions committed or rolled back (tests).
 	groups int64
 }
@@ -127,7 +140,9 @@ func (s *Store) member(g *group, fn func(g *group) error) (err error) {
 		}
 	}
 	ok := false
+	start := time.Now()
 	defer func() {
+		g.work += time.Since(start)
 		switch {
 		case ok:
 		case !savepoint:
@@ -165,7 +180,7 @@ var errFirstFailed = errors.New("the first write of the transaction failed")
 func (s *Store) endTurn(g *group) {
 	c := &s.gc
 	c.mu.Lock()
-	pass := g.err == nil && c.queued > 0 && g.members < maxGroup
+	pass := g.err == nil && c.queued > 0 && g.members < maxGroup && g.work < c.budget
 	if !pass {
 		c.open = nil
 		c.groups++
@@ -177,6 +192,7 @@ func (s *Store) endTurn(g *group) {
 				g.err = fmt.Errorf("sqlite: commit: %w", err)
 			} else {
 				s.caches.install(&g.caches)
+				s.ckpt.commits.Add(1)
 			}
 		} else {
 			_ = g.tx.Rollback()

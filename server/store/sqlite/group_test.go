@@ -30,6 +30,7 @@ func TestGroupCommit(t *testing.T) {
 func testGroupCommit(t *testing.T, firstFails bool) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "group.db"))
 	defer s.Close()
+	s.gc.budget = time.Hour // the first caller's wait must not end the group
 	ctx := context.Background()
 	const callers = 12
 	boom := errors.New("boom")
@@ -164,5 +165,40 @@ func waitQueued(s *Store, n int) {
 			return
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGroupBudget: once the members of a group have worked for the
+// budget, the group commits and the queued callers start another one.
+func TestGroupBudget(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "budget.db"))
+	defer s.Close()
+	before := s.gc.groups
+	const callers = 3
+	firstIn := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Update(context.Background(), "budget", func(tx store.Tx) error {
+				if i == 0 {
+					close(firstIn)
+					waitQueued(s, callers-1)
+				}
+				time.Sleep(groupBudget + time.Millisecond) // a large write
+				return tx.Put(&ngsild.Entity{ID: fmt.Sprintf("urn:ngsi-ld:Sensor:b%d", i), Types: []string{benchNS + "Sensor"}})
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+		if i == 0 {
+			<-firstIn
+		}
+	}
+	wg.Wait()
+	if got := s.gc.groups - before; got != callers {
+		t.Errorf("%d transactions for %d callers over the budget, want one each", got, callers)
 	}
 }

@@ -46,12 +46,13 @@ const (
 	busyTimeoutMS    = 5000
 	cacheSizeKiB     = 32 * 1024
 	defaultTenantTID = 1
-	// walCheckpointPages is the size of the WAL, in pages, at which a
-	// commit copies it back to the database. Sensor writes change the
-	// same pages over and over (the last page of each attribute's
-	// history); a larger WAL copies each of them once for many commits
-	// (SQLite's default, 1,000 pages, checkpointed at almost every commit
-	// of a batch of 100 sensors).
+	// walCheckpointPages is the WAL size of reference, in pages: the
+	// background checkpoints (checkpoint.go) keep it about there, and the
+	// writer's own checkpoint starts at a multiple of it. Sensor writes
+	// change the same pages over and over (the last page of each
+	// attribute's history); a large WAL copies each of them once for many
+	// commits (SQLite's default, 1,000 pages, checkpointed at almost every
+	// commit of a batch of 100 sensors).
 	walCheckpointPages = 16384
 )
 
@@ -62,6 +63,7 @@ type Store struct {
 	ws, rs statements
 	gc     committer
 	caches *caches
+	ckpt   checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -100,9 +102,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		cacheEntries = defaultCacheEntries
 	}
 	s := &Store{caches: newCaches(cacheEntries)}
+	s.gc.budget = groupBudget
 	var err error
 	s.w, err = openDB(ctx, fileDSN(path, append(common, "journal_mode(WAL)", "synchronous("+sync+")",
-		fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages)), "immediate"), 1)
+		fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)), "immediate"), 1)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +120,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if s.ws, err = prepare(ctx, s.w, true); err == nil {
 		s.rs, err = prepare(ctx, s.r, false)
+	}
+	if err == nil {
+		err = s.ckpt.start(ctx, fileDSN(path, common, ""))
 	}
 	if err != nil {
 		s.Close()
@@ -159,9 +165,9 @@ func openDB(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 // Close closes the connections. The WAL is checkpointed by SQLite when the
 // last connection closes.
 func (s *Store) Close() error {
+	errs := []error{s.ckpt.close()}
 	s.ws.close()
 	s.rs.close()
-	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
