@@ -643,6 +643,9 @@ func casePostQuery(t *T) {
 		{"two id selectors", Obj{"entities": []any{Obj{"id": f["a"]}, Obj{"id": f["c"]}}}, keys("a", "c")},
 		{"an idPattern and type selector", Obj{"entities": []any{Obj{"idPattern": ".*:station-[ab]$", "type": typ}}}, keys("a", "b")},
 		{"a type selector and scopeQ", Obj{"entities": []any{Obj{"type": typ}}, "scopeQ": "/Nantes/#"}, keys("a", "b")},
+		// Selectors are alternatives whatever each of them gives.
+		{"id-and-type and idPattern-and-type selectors", Obj{"entities": []any{Obj{"id": f["a"], "type": typ}, Obj{"idPattern": ".*:station-c$", "type": typ}}}, keys("a", "c")},
+		{"an id selector whose type does not match, and an id-and-type selector", Obj{"entities": []any{Obj{"id": f["a"], "type": typ + "Other"}, Obj{"id": f["b"], "type": typ}}}, keys("b")},
 	} {
 		t.expectKeys(t.Do(postQuery(c.body)), reqPostQuery, "POST query with "+c.what, f, false, c.want...)
 	}

@@ -22,7 +22,7 @@ import (
 // SuiteName and SuiteVersion identify the suite in results.
 const (
 	SuiteName    = "OpenTID conformance suite"
-	SuiteVersion = "0.2.0"
+	SuiteVersion = "0.2.1"
 )
 
 // DefaultCaseTimeout bounds a case when the configuration says nothing.

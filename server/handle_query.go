@@ -29,6 +29,9 @@ type queryInput struct {
 	geometry    string
 	coordinates string
 	geoproperty string
+	// selectors are alternatives of a Query body that do not fold into
+	// ids, idPattern and types (selectorsInto).
+	selectors []entitySelector
 }
 
 // queryInputOf reads the filters of a query from its URL parameters.
@@ -61,6 +64,24 @@ func (s *Server) buildQuery(ld *jsonld.Context, in queryInput) (store.EntityQuer
 			return q, problemf(spec.ProblemBadRequestData, "idPattern is not a valid regular expression: %v", err)
 		}
 	}
+	for _, sel := range in.selectors {
+		s := store.EntitySelector{ID: sel.ID, IDPattern: sel.IDPattern}
+		if s.ID != "" && !isAbsoluteURI(s.ID) {
+			return q, problemf(spec.ProblemBadRequestData, "id %q is not a URI", s.ID)
+		}
+		if s.IDPattern != "" {
+			if _, err := regexp.Compile(s.IDPattern); err != nil {
+				return q, problemf(spec.ProblemBadRequestData, "idPattern is not a valid regular expression: %v", err)
+			}
+		}
+		if sel.Type != "" {
+			var err error
+			if s.TypeExpr, err = query.ParseTypeExpr(sel.Type, ld.ExpandTerm); err != nil {
+				return q, syntaxProblem(err)
+			}
+		}
+		q.Selectors = append(q.Selectors, s)
+	}
 	for _, a := range in.attrs {
 		q.Attrs = append(q.Attrs, ld.ExpandTerm(a))
 	}
@@ -85,7 +106,7 @@ func (s *Server) buildQuery(ld *jsonld.Context, in queryInput) (store.EntityQuer
 			return q, syntaxProblem(err)
 		}
 	}
-	if len(q.IDs) == 0 && q.IDPattern == "" && q.TypeExpr == nil && len(q.Attrs) == 0 && q.Q == nil && q.ScopeQ == nil && q.Geo == nil {
+	if len(q.IDs) == 0 && q.IDPattern == "" && q.TypeExpr == nil && len(q.Selectors) == 0 && len(q.Attrs) == 0 && q.Q == nil && q.ScopeQ == nil && q.Geo == nil {
 		return q, problemf(spec.ProblemBadRequestData, "a query needs at least one of type, id, idPattern, attrs, q, scopeQ or a geo-query")
 	}
 	return q, nil
@@ -211,9 +232,7 @@ func (s *Server) queryFromBody(r *http.Request) (*reqContext, queryInput, []byte
 		return nil, in, nil, problemf(spec.ProblemBadRequestData, `the body must be a Query ("type": "Query")`)
 	}
 	in = queryInput{attrs: qb.Attrs, q: qb.Q, scopeQ: qb.ScopeQ}
-	if err := selectorsInto(&in, qb.Entities); err != nil {
-		return nil, in, nil, err
-	}
+	selectorsInto(&in, qb.Entities)
 	if g := qb.GeoQ; g != nil {
 		in.georel, in.geometry, in.geoproperty = g.Georel, g.Geometry, g.GeoProperty
 		in.coordinates = string(g.Coordinates)
@@ -239,20 +258,22 @@ func (s *Server) queryFromBody(r *http.Request) (*reqContext, queryInput, []byte
 	return rc, in, raw, nil
 }
 
-// selectorsInto maps the entity selectors of a Query. Selectors are
-// alternatives: one selector may combine id, idPattern and type; several
-// selectors are supported when they all give only types, or only ids.
-func selectorsInto(in *queryInput, sels []entitySelector) error {
+// selectorsInto maps the entity selectors of a Query, which are
+// alternatives. One selector gives the id, idPattern and type filters;
+// several that each give only an id, or each only a type, become a list
+// of ids or a disjunction of types; any other list stays a list of
+// alternatives (store.EntityQuery.Selectors).
+func selectorsInto(in *queryInput, sels []entitySelector) {
 	switch len(sels) {
 	case 0:
-		return nil
+		return
 	case 1:
 		sel := sels[0]
 		if sel.ID != "" {
 			in.ids = []string{sel.ID}
 		}
 		in.idPattern, in.types = sel.IDPattern, sel.Type
-		return nil
+		return
 	}
 	var ids, types []string
 	for _, sel := range sels {
@@ -262,15 +283,16 @@ func selectorsInto(in *queryInput, sels []entitySelector) error {
 		case sel.Type != "" && sel.ID == "" && sel.IDPattern == "":
 			types = append(types, "("+sel.Type+")")
 		default:
-			return problemf(spec.ProblemBadRequestData, "several entity selectors are supported when each gives only an id or each gives only a type")
+			in.selectors = sels
+			return
 		}
 	}
 	if len(ids) > 0 && len(types) > 0 {
-		return problemf(spec.ProblemBadRequestData, "several entity selectors are supported when each gives only an id or each gives only a type")
+		in.selectors = sels
+		return
 	}
 	in.ids = ids
 	if len(types) > 0 {
 		in.types = strings.Join(types, "|")
 	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // cityFixture creates a small territory: air-quality stations and car parks
@@ -108,6 +109,33 @@ func TestQueryViaPost(t *testing.T) {
 	if diff := cmp.Diff([]string{"a2", "p1"}, shortIDs(ids(t, ts.must(http.StatusOK, "POST", "/entityOperations/query", two)))); diff != "" {
 		t.Errorf("two id selectors (-want +got):\n%s", diff)
 	}
+	// Selectors are alternatives, whatever each of them gives.
+	for _, tc := range []struct {
+		name, entities string
+		want           []string
+	}{
+		{"id with type, and a type", `[{"id": "urn:ngsi-ld:AirQualityObserved:a2", "type": "AirQualityObserved"}, {"type": "OffStreetParking"}]`, []string{"a2", "p1"}},
+		{"ids with their type", `[{"id": "urn:ngsi-ld:AirQualityObserved:a1", "type": "AirQualityObserved"}, {"id": "urn:ngsi-ld:OffStreetParking:p1", "type": "OffStreetParking"}]`, []string{"a1", "p1"}},
+		{"id of another type", `[{"id": "urn:ngsi-ld:AirQualityObserved:a1", "type": "OffStreetParking"}, {"idPattern": ":a3$"}]`, []string{"a3"}},
+		{"pattern and type", `[{"idPattern": "a[12]$", "type": "AirQualityObserved"}, {"id": "urn:ngsi-ld:OffStreetParking:p1"}]`, []string{"a1", "a2", "p1"}},
+	} {
+		body := `{"type": "Query", "entities": ` + tc.entities + `, "q": "no2>20|availableSpotNumber>100"}`
+		want := []string{}
+		for _, id := range tc.want { // q keeps a1, a3 and p1
+			if id != "a2" {
+				want = append(want, id)
+			}
+		}
+		if diff := cmp.Diff(want, shortIDs(ids(t, ts.must(http.StatusOK, "POST", "/entityOperations/query", body))), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s, with q (-want +got):\n%s", tc.name, diff)
+		}
+		body = `{"type": "Query", "entities": ` + tc.entities + `}`
+		if diff := cmp.Diff(tc.want, shortIDs(ids(t, ts.must(http.StatusOK, "POST", "/entityOperations/query", body)))); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	ts.wantProblem(http.StatusBadRequest, "BadRequestData", "POST", "/entityOperations/query", `{"type": "Query", "entities": [{"id": "not a uri", "type": "T"}, {"type": "U"}]}`)
+	ts.wantProblem(http.StatusBadRequest, "BadRequestData", "POST", "/entityOperations/query", `{"type": "Query", "entities": [{"idPattern": "(", "type": "T"}, {"type": "U"}]}`)
 	ts.wantProblem(http.StatusBadRequest, "BadRequestData", "POST", "/entityOperations/query", `{"type": "Subscription"}`)
 	ts.wantProblem(http.StatusBadRequest, "BadRequestData", "POST", "/entityOperations/query", `{"type": "Query", "q": "no2>"}`)
 }

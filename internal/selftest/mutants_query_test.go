@@ -119,6 +119,18 @@ func queryMutants() []mutant {
 		})},
 		{"POST query ignores q", qr("post-query"), editBody(postQuery, deleteMember("q"))},
 		{"POST query ignores pick", qr("post-query-projection"), editBody(postQuery, deleteMember("pick"))},
+		{"POST query ignores the type of a selector that gives an id", qr("post-query"), editBody(postQuery, func(v any) any {
+			if m, ok := v.(map[string]any); ok {
+				if sels, ok := m["entities"].([]any); ok {
+					for _, sel := range sels {
+						if s, ok := sel.(map[string]any); ok && s["id"] != nil {
+							delete(s, "type")
+						}
+					}
+				}
+			}
+			return v
+		})},
 
 		// Geo-queries.
 		{"maxDistance read as kilometres", geo("near-max"), editParam(query, "georel", func(s string) string {

@@ -108,6 +108,10 @@ type EntityQuery struct {
 	ScopeQ query.ScopeExpr
 	// Geo: the entity matches this geo-query (clause 4.10).
 	Geo *query.GeoQuery
+	// Selectors, when set, are alternatives (the EntitySelectors of a
+	// Query, clause 5.2.33): the entity matches at least one of them, and
+	// every other filter.
+	Selectors []EntitySelector
 	// OrderBy sorts the result (clause 4.23); entities without a value
 	// for a key come last. Empty: creation order. Ties keep creation
 	// order.
@@ -118,6 +122,15 @@ type EntityQuery struct {
 	Offset int
 	// Count asks for QueryResult.Total.
 	Count bool
+}
+
+// EntitySelector selects entities by id, id pattern (as IDPattern) and
+// type selection: those of the three it gives; one that gives none
+// selects every entity.
+type EntitySelector struct {
+	ID        string
+	IDPattern string
+	TypeExpr  query.TypeExpr
 }
 
 // QueryResult is one page of a query.

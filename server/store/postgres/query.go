@@ -93,7 +93,9 @@ type plan struct {
 	// goCheck: rows must pass match in Go.
 	goCheck bool
 	pattern *regexp.Regexp
-	q       store.EntityQuery
+	// selectors checks the alternative selectors, id patterns included.
+	selectors *sqlindex.Selectors
+	q         store.EntityQuery
 }
 
 func (r *reader) plan(q store.EntityQuery) (*plan, error) {
@@ -112,6 +114,18 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 	}
 	if texpr := sqlindex.CombineTypes(q.Types, q.TypeExpr); texpr != nil {
 		conds = append(conds, typeCond(tid, texpr))
+	}
+	if len(q.Selectors) > 0 {
+		sels, err := sqlindex.CompileSelectors(q.Selectors)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: idPattern: %w", err)
+		}
+		// SQL checks each selector's id and types; Go checks the whole of
+		// them again when one has an id pattern.
+		conds = append(conds, selectorsCond(tid, q.Selectors))
+		if slices.ContainsFunc(q.Selectors, func(s store.EntitySelector) bool { return s.IDPattern != "" }) {
+			p.selectors, p.goCheck = sels, true
+		}
 	}
 	if len(q.Attrs) > 0 {
 		conds = append(conds, cond{"EXISTS (SELECT 1 FROM entity_attrs a WHERE a.tid = ? AND a.nh = ANY(?) AND a.name = ANY(?) AND a.pk = e.pk)", []any{tid, hashes(q.Attrs), q.Attrs}})
@@ -139,6 +153,23 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 	}
 	p.where = join("AND", conds)
 	return p, nil
+}
+
+// selectorsCond is a condition that every entity matching one of the
+// selectors satisfies: its id and type selection, without its id pattern.
+func selectorsCond(tid int64, sels []store.EntitySelector) cond {
+	alts := make([]cond, len(sels))
+	for i, s := range sels {
+		terms := []cond{{sql: "true"}}
+		if s.ID != "" {
+			terms = append(terms, cond{"e.id = ?", []any{s.ID}})
+		}
+		if s.TypeExpr != nil {
+			terms = append(terms, typeCond(tid, s.TypeExpr))
+		}
+		alts[i] = join("AND", terms)
+	}
+	return join("OR", alts)
 }
 
 // typeCond is the exact condition of a type selection on e.
@@ -484,7 +515,8 @@ func (r *reader) runChecked(p *plan) (store.QueryResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if !query.MatchQ(e, q.Q) || !query.MatchScope(e.Scope, q.ScopeQ) || (!sure && !query.MatchGeo(e, geoWithProperty(q.Geo))) {
+		if (p.selectors != nil && !p.selectors.Match(e.ID, e.Types)) ||
+			!query.MatchQ(e, q.Q) || !query.MatchScope(e.Scope, q.ScopeQ) || (!sure && !query.MatchGeo(e, geoWithProperty(q.Geo))) {
 			continue
 		}
 		n++

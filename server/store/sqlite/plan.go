@@ -9,6 +9,7 @@ import (
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/internal/sqlindex"
 )
 
 // How a query runs.
@@ -104,11 +105,24 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 	tid := r.tid
 	p.add("e.tid = ?", tid)
 
+	// Alternative selectors bound the ids and the types when each of them
+	// does; they are checked exactly below.
+	qids, texpr := q.IDs, combineTypes(q.Types, q.TypeExpr)
+	if len(q.Selectors) > 0 {
+		sids, stexpr := sqlindex.SelectorBounds(q.Selectors)
+		if len(qids) == 0 {
+			qids = sids
+		}
+		if stexpr != nil {
+			texpr = andTypes(texpr, stexpr)
+		}
+	}
+
 	var drivers []candidates
-	if len(q.IDs) > 0 {
+	if len(qids) > 0 {
 		// One JSON array rather than one parameter per id: the number of
 		// ids is not bounded by SQLite's limit on parameters.
-		ids, err := json.Marshal(q.IDs)
+		ids, err := json.Marshal(qids)
 		if err != nil {
 			return nil, err
 		}
@@ -124,9 +138,16 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 		}
 		p.add("e.id REGEXP ?", q.IDPattern)
 	}
+	if len(q.Selectors) > 0 {
+		c, err := selectorsCond(tid, q.Selectors)
+		if err != nil {
+			return nil, err
+		}
+		p.conds = append(p.conds, c)
+	}
 
-	// The type selection: Types and TypeExpr together.
-	texpr := combineTypes(q.Types, q.TypeExpr)
+	// The type selection: Types and TypeExpr together, and the bound of
+	// the selectors.
 	var tnos []int64
 	typesExact, typed := false, false
 	if texpr != nil {
@@ -202,6 +223,48 @@ func (r *reader) plan(q store.EntityQuery) (*plan, error) {
 		p.f = &goFilter{q: q.Q, scope: q.ScopeQ, geo: q.Geo, order: q.OrderBy}
 	}
 	return p, nil
+}
+
+// andTypes is the conjunction of two type selections, either may be nil.
+func andTypes(a, b query.TypeExpr) query.TypeExpr {
+	if a == nil {
+		return b
+	}
+	return &query.TypeAnd{Terms: []query.TypeExpr{a, b}}
+}
+
+// selectorsCond is the exact condition of alternative selectors on e.
+func selectorsCond(tid int64, sels []store.EntitySelector) (part, error) {
+	c := part{sql: "("}
+	for i, s := range sels {
+		if i > 0 {
+			c.sql += " OR "
+		}
+		var terms []string
+		if s.ID != "" {
+			terms = append(terms, "e.id = ?")
+			c.args = append(c.args, s.ID)
+		}
+		if s.IDPattern != "" {
+			if _, err := patterns.compile(s.IDPattern); err != nil {
+				return c, fmt.Errorf("sqlite: idPattern: %w", err)
+			}
+			terms = append(terms, "e.id REGEXP ?")
+			c.args = append(c.args, s.IDPattern)
+		}
+		if s.TypeExpr != nil {
+			t := part{}
+			typeCond(&t, tid, s.TypeExpr)
+			terms = append(terms, t.sql)
+			c.args = append(c.args, t.args...)
+		}
+		if len(terms) == 0 {
+			terms = []string{"1"}
+		}
+		c.sql += "(" + strings.Join(terms, " AND ") + ")"
+	}
+	c.sql += ")"
+	return c, nil
 }
 
 // typeCond writes the exact SQL condition of a type selection on e.

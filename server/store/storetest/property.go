@@ -342,7 +342,45 @@ func randQuery(r *rand.Rand) store.EntityQuery {
 	if r.IntN(10) == 0 {
 		q.IDPattern = "[02468]$"
 	}
+	if r.IntN(4) == 0 {
+		q.Selectors = randSelectors(r)
+	}
 	return q
+}
+
+// randSelectors returns one to three alternative selectors, each with
+// some of an id (of an entity or of none), an id pattern and a type
+// selection.
+func randSelectors(r *rand.Rand) []store.EntitySelector {
+	sels := make([]store.EntitySelector, 1+r.IntN(3))
+	for i := range sels {
+		s := &sels[i]
+		if r.IntN(2) == 0 {
+			s.ID = fmt.Sprintf("urn:ngsi-ld:P:%03d", r.IntN(propEntities+20))
+		}
+		if r.IntN(3) == 0 {
+			s.IDPattern = pick(r, []string{"[13579]$", "^urn:ngsi-ld:P:0", "P:1[0-4]"})
+		}
+		if r.IntN(2) == 0 {
+			s.TypeExpr = randTypeExpr(r)
+		}
+	}
+	return sels
+}
+
+// selected reports whether e matches one of the selectors (none: true).
+func selected(e *ngsild.Entity, sels []store.EntitySelector) bool {
+	if len(sels) == 0 {
+		return true
+	}
+	for _, s := range sels {
+		if (s.ID == "" || s.ID == e.ID) &&
+			(s.IDPattern == "" || regexp.MustCompile(s.IDPattern).MatchString(e.ID)) &&
+			query.MatchTypes(e.Types, s.TypeExpr) {
+			return true
+		}
+	}
+	return false
 }
 
 // naive answers q over es (in creation order) with the query package.
@@ -357,6 +395,7 @@ func naive(es []*ngsild.Entity, q store.EntityQuery) ([]string, int) {
 		case len(q.Types) > 0 && !slices.ContainsFunc(q.Types, func(t string) bool { return slices.Contains(e.Types, t) }),
 			!query.MatchTypes(e.Types, q.TypeExpr),
 			re != nil && !re.MatchString(e.ID),
+			!selected(e, q.Selectors),
 			!query.MatchQ(e, q.Q),
 			!query.MatchScope(e.Scope, q.ScopeQ),
 			!query.MatchGeo(e, q.Geo):
@@ -435,9 +474,10 @@ func describe(q store.EntityQuery) string {
 		GeoType string
 		OrderBy any
 		IDPat   string
+		Sels    any
 		Limit   int
 		Offset  int
-	}{q.Q, q.Types, q.TypeExpr, q.ScopeQ, q.Geo, fmt.Sprintf("%T", geomOf(q.Geo)), q.OrderBy, q.IDPattern, q.Limit, q.Offset}, "", "  ")
+	}{q.Q, q.Types, q.TypeExpr, q.ScopeQ, q.Geo, fmt.Sprintf("%T", geomOf(q.Geo)), q.OrderBy, q.IDPattern, q.Selectors, q.Limit, q.Offset}, "", "  ")
 	return string(b)
 }
 
