@@ -45,7 +45,15 @@ type Options struct {
 	// PartitionMonths is how many months of instance partitions are
 	// created before and after the current month at start (default 24
 	// before, 3 after); instances outside go to the default partition.
+	// While the store is open, the months ahead are created as time
+	// passes (every PartitionCheck).
 	PartitionMonthsBack, PartitionMonthsAhead int
+	// PartitionCheck is the pause between two checks of the months ahead;
+	// 6 hours when zero.
+	PartitionCheck time.Duration
+
+	// now is the clock of the partition checks (tests); time.Now when nil.
+	now func() time.Time
 }
 
 // Store is the PostgreSQL implementation of store.Store. It is safe for
@@ -61,6 +69,10 @@ type Store struct {
 	wakeFns  []func()
 	wakeStop context.CancelFunc
 	wakeDone chan struct{}
+
+	// partStop ends the goroutine that creates the months ahead.
+	partStop context.CancelFunc
+	partDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -115,7 +127,39 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	s.startPartitionChecks(opts, ahead)
 	return s, nil
+}
+
+// startPartitionChecks runs ensurePartitions for the current month and
+// the months ahead every opts.PartitionCheck, so that a server running
+// for months keeps writing its instances to monthly partitions rather
+// than to the default one. A failed check (the database unreachable for
+// a while) is tried again at the next one.
+func (s *Store) startPartitionChecks(opts Options, ahead int) {
+	every := opts.PartitionCheck
+	if every <= 0 {
+		every = 6 * time.Hour
+	}
+	now := opts.now
+	if now == nil {
+		now = time.Now
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s.partStop, s.partDone = stop, make(chan struct{})
+	go func() {
+		defer close(s.partDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = s.ensurePartitions(ctx, now(), 0, ahead)
+			}
+		}
+	}()
 }
 
 // Close stops the listener and closes the pool.
@@ -127,6 +171,10 @@ func (s *Store) Close() error {
 	if stop != nil {
 		stop()
 		<-done
+	}
+	if s.partStop != nil {
+		s.partStop()
+		<-s.partDone
 	}
 	s.pool.Close()
 	return nil

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,4 +61,36 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openTest(t, Options{PartitionMonthsBack: 1, PartitionMonthsAhead: 1})
 	})
+}
+
+// TestPartitionsAhead: while the store is open, the months ahead get
+// their partitions as time passes.
+func TestPartitionsAhead(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Now()
+	s := openTest(t, Options{PartitionMonthsBack: 1, PartitionMonthsAhead: 1, PartitionCheck: 10 * time.Millisecond,
+		now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }})
+	defer s.Close()
+	later := time.Now().AddDate(0, 7, 0)
+	name := fmt.Sprintf("hist_instances_p%04d%02d", later.Year(), later.Month())
+	exists := func() bool {
+		var ok bool
+		if err := s.pool.QueryRow(context.Background(), `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if exists() {
+		t.Fatalf("partition %s exists at start", name)
+	}
+	mu.Lock()
+	clock = later.AddDate(0, -1, 0) // a month before: the month ahead is later's
+	mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for !exists() {
+		if time.Now().After(deadline) {
+			t.Fatalf("partition %s not created by the background checks", name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
