@@ -37,7 +37,8 @@ type Options struct {
 	ReadConns int
 	// CacheEntries bounds the writer's caches of entities and of history
 	// series (cache.go), in entities; 8,192 when zero, none when
-	// negative.
+	// negative. An entity of ten attributes takes about 5 KB there (about
+	// 40 MB at the default bound).
 	CacheEntries int
 }
 
