@@ -152,6 +152,9 @@ CREATE INDEX entity_scopes_by_entity ON entity_scopes (pk);
 }, {
 	// 5: the daily rollup keyed by day first (temporal.go).
 	sql: sqlDailyByDay,
+}, {
+	// 6: recent instances, in the order they were written (recent.go).
+	sql: sqlRecentSchema,
 }}
 
 // migrate brings the schema of the database up to date, in one

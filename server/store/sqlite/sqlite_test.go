@@ -41,6 +41,21 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStoreMovedInstances runs the behaviour suite with recent instances
+// moved to hist_instances at every write (1) and every few writes (7):
+// the suite then reads instances from one table, or from both.
+func TestStoreMovedInstances(t *testing.T) {
+	for _, every := range []int64{1, 7} {
+		t.Run(fmt.Sprint(every), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
+				s.recentMax = every
+				return s
+			})
+		})
+	}
+}
+
 func TestReopen(t *testing.T) {
 	ctx := context.Background()
 	// A path with the characters a URI filename must escape.

@@ -122,14 +122,19 @@ const (
 	sqlHistEntitySeries = `SELECT e.hid, e.types, s.sid, s.name, s.dataset, s.type, s.unit FROM hist_entities e
 LEFT JOIN hist_series s ON s.hid = e.hid WHERE e.tid = ? AND e.id = ?`
 	sqlHistRecomputeDel = `DELETE FROM hist_daily WHERE sid = ? AND day = ?`
-	sqlHistRecompute    = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
-SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_instances WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3 HAVING count(*) > 0`
 )
+
+// sqlHistRecompute recomputes the rollup of one day of a series from its
+// instances, in both tables.
+var sqlHistRecompute = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM (` +
+	bothTables(func(t string) string { return `SELECT num FROM ` + t + ` WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3` }) +
+	`) HAVING count(*) > 0`
 
 // Multi-row statements of the temporal write path: instance rows, and
 // increments of the daily rollup.
 var (
-	histInsert = newMultiRow(`INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data) VALUES`, 8, "")
+	histInsert = newMultiRow(`INSERT INTO hist_recent (sid, ts, iid, created, modified, observed, num, data) VALUES`, 8, "")
 	histRollup = newMultiRow(`INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES`, 8,
 		`ON CONFLICT (day, sid) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
 	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
@@ -253,6 +258,9 @@ func (w *writer) flushInstances() error {
 	}
 	err := w.writeBatch(b)
 	*b = instanceBatch{}
+	if err == nil {
+		err = w.noteRecent(n)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: record instances: %w", err)
 	}
@@ -544,17 +552,21 @@ func (w *writer) recomputeDay(sid, day int64) error {
 	return err
 }
 
-// findInstance locates instance iid of attribute name of entity hid.
+// findInstance locates instance iid of attribute name of entity hid, in
+// either table (recent.go).
 func (r *reader) findInstance(hid int64, name string, iid int64) (series, int64, error) {
-	var s series
-	var ts int64
-	err := r.queryRow(`SELECT s.sid, s.dataset, s.type, s.unit, i.ts FROM hist_series s JOIN hist_instances i ON i.sid = s.sid
+	for _, table := range histTables {
+		var s series
+		var ts int64
+		err := r.queryRow(`SELECT s.sid, s.dataset, s.type, s.unit, i.ts FROM hist_series s JOIN `+table+` i ON i.sid = s.sid
 		WHERE s.hid = ? AND s.name = ? AND i.iid = ?`, hid, name, iid).Scan(&s.sid, &s.dataset, &s.typ, &s.unit, &ts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, 0, store.ErrInstanceNotFound
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		s.name = name
+		return s, ts, err
 	}
-	s.name = name
-	return s, ts, err
+	return series{}, 0, store.ErrInstanceNotFound
 }
 
 // lookupInstance resolves entity, attribute and instanceId.
@@ -582,6 +594,10 @@ func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute)
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
+	// In place: on hist_instances alone (recent.go).
+	if err := w.mergeRecent(); err != nil {
+		return err
+	}
 	w.mine.hist.forget(w.cacheKey(id))
 	_, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
@@ -605,6 +621,10 @@ func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute)
 // DeleteInstance removes one instance.
 func (w *writer) DeleteInstance(id, name, instanceID string) error {
 	if err := w.flushInstances(); err != nil {
+		return err
+	}
+	// In place: on hist_instances alone (recent.go).
+	if err := w.mergeRecent(); err != nil {
 		return err
 	}
 	w.mine.hist.forget(w.cacheKey(id))
@@ -636,6 +656,10 @@ func (w *writer) dropEmpty(hid int64) error {
 // DeleteHistory removes the history of an entity or of one attribute.
 func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) error {
 	if err := w.flushInstances(); err != nil {
+		return err
+	}
+	// In place: on hist_instances alone (recent.go).
+	if err := w.mergeRecent(); err != nil {
 		return err
 	}
 	w.mine.hist.forget(w.cacheKey(id))
@@ -675,6 +699,10 @@ func (w *writer) PurgeHistory(cutoff time.Time, max int) (int, error) {
 	}
 	// Series and histories may go: the cache forgets them all.
 	w.mine.hist.forgetAll()
+	// In place: on hist_instances alone (recent.go).
+	if err := w.mergeRecent(); err != nil {
+		return 0, err
+	}
 	rows, err := w.query(`SELECT s.sid, s.hid FROM hist_series s JOIN hist_entities e ON e.hid = s.hid WHERE e.tid = ? ORDER BY s.sid`, w.tid)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)

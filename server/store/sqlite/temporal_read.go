@@ -26,24 +26,39 @@ var timeColumns = [...]string{
 const sqlHistListSeries = `SELECT sid, name, dataset, type, unit FROM hist_series WHERE hid = ? ORDER BY name, dataset`
 
 // instanceSQL returns the statement that reads one series between two
-// bounds [?2, ?3), in ascending or descending time order, ?4 rows at most.
+// bounds [?2, ?3), in ascending or descending time order, ?4 rows at most,
+// from both tables (recent.go). The ORDER BY of the compound makes SQLite
+// merge the two arms, each read in order from its index, so that LIMIT
+// stops both early.
 func instanceSQL(tp store.TimeProperty, desc bool) string {
 	col := timeColumns[tp]
 	dir := "ASC"
 	if desc {
 		dir = "DESC"
 	}
-	return fmt.Sprintf(`SELECT %[1]s, ts, iid, created, modified, observed, num, data FROM hist_instances
-WHERE sid = ?1 AND %[1]s >= ?2 AND %[1]s < ?3 ORDER BY %[1]s %[2]s, iid %[2]s LIMIT ?4`, col, dir)
+	return bothTables(func(table string) string {
+		return fmt.Sprintf(`SELECT %[1]s, ts, iid, created, modified, observed, num, data FROM %[2]s
+WHERE sid = ?1 AND %[1]s >= ?2 AND %[1]s < ?3`, col, table)
+	}) + fmt.Sprintf("\nORDER BY 1 %[1]s, 3 %[1]s LIMIT ?4", dir)
 }
 
 // rawAggregateSQL aggregates one series over a JSON array of periods
-// [key, from, to).
+// [key, from, to), over the instances of both tables (recent.go).
 func rawAggregateSQL(tp store.TimeProperty) string {
-	return fmt.Sprintf(`SELECT p.value->>0, count(*), count(i.num), total(i.num), total(i.num * i.num), min(i.num), max(i.num),
-	count(DISTINCT coalesce(i.num, i.data->'$.value'))
-FROM json_each(?2) p CROSS JOIN hist_instances i ON i.sid = ?1 AND %[1]s >= p.value->>1 AND %[1]s < p.value->>2
-GROUP BY p.value->>0`, strings.ReplaceAll(strings.ReplaceAll(timeColumns[tp], "ts", "i.ts"), "created", "i.created"))
+	col := strings.ReplaceAll(strings.ReplaceAll(timeColumns[tp], "ts", "i.ts"), "created", "i.created")
+	return `SELECT k, count(*), count(num), total(num), total(num * num), min(num), max(num), count(DISTINCT coalesce(num, data->'$.value'))
+FROM (` + bothTables(func(table string) string {
+		return fmt.Sprintf(`SELECT p.value->>0 AS k, i.num AS num, i.data AS data
+FROM json_each(?2) p CROSS JOIN %[2]s i ON i.sid = ?1 AND %[1]s >= p.value->>1 AND %[1]s < p.value->>2`, col, table)
+	}) + `)
+GROUP BY k`
+}
+
+// boundsSQL returns the first and last times of one series in [?2, ?3).
+func boundsSQL(tp store.TimeProperty) string {
+	return `SELECT min(first), max(last) FROM (` + bothTables(func(table string) string {
+		return fmt.Sprintf(`SELECT min(%[1]s) AS first, max(%[1]s) AS last FROM %[2]s WHERE sid = ?1 AND %[1]s >= ?2 AND %[1]s < ?3`, timeColumns[tp], table)
+	}) + `)`
 }
 
 const sqlDailyAggregate = `SELECT p.value->>0, sum(d.cnt), sum(d.n), total(d.vsum), total(d.vsumsq), min(d.vmin), max(d.vmax), 0
@@ -53,7 +68,7 @@ GROUP BY p.value->>0`
 var temporalReadStatements = func() []string {
 	list := []string{sqlHistEntity, sqlHistListSeries, sqlDailyAggregate}
 	for _, tp := range []store.TimeProperty{store.TimeObservedAt, store.TimeCreatedAt, store.TimeModifiedAt} {
-		list = append(list, instanceSQL(tp, false), instanceSQL(tp, true), rawAggregateSQL(tp))
+		list = append(list, instanceSQL(tp, false), instanceSQL(tp, true), rawAggregateSQL(tp), boundsSQL(tp))
 	}
 	return list
 }()
@@ -195,10 +210,9 @@ func (p *partial) merge(o partial) {
 // whole UTC days read the daily rollup, the rest the instances.
 func (r *reader) aggregate(s series, q store.TemporalQuery) ([]store.Aggregate, error) {
 	lo, hi := bounds(q)
-	col := timeColumns[q.TimeProperty]
 	if lo == math.MinInt64 || hi == math.MaxInt64 {
 		var first, last sql.NullInt64
-		err := r.queryRow(fmt.Sprintf(`SELECT min(%[1]s), max(%[1]s) FROM hist_instances WHERE sid = ? AND %[1]s >= ? AND %[1]s < ?`, col), s.sid, lo, hi).Scan(&first, &last)
+		err := r.queryRow(boundsSQL(q.TimeProperty), s.sid, lo, hi).Scan(&first, &last)
 		if err != nil {
 			return nil, err
 		}
