@@ -19,8 +19,10 @@ import (
 // (sid, ts, iid) is small, for the table is small. Once it holds
 // mergeRecentRows instances, the write that crosses that line moves them
 // all to hist_instances, in key order, so that each series takes its new
-// instances in one go. The daily rollup is maintained as the instances
-// are written, whichever table holds them.
+// instances in one go. The daily rollup (hist_daily) holds the instances
+// of hist_instances: the move adds those of hist_recent to it, one
+// increment per series and day, and the readers of the rollup add those
+// still in hist_recent themselves.
 //
 // Readers read both tables, in the same snapshot: an instance is in one
 // or the other. The writes that change instances in place (patch,
@@ -47,10 +49,17 @@ const mergeRecentRows = 16384
 // Statements that move the recent instances.
 const (
 	sqlRecentCount = `SELECT count(*) FROM hist_recent`
+	sqlRecentRollup = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+SELECT sid, ` + sqlDayOfTS + ` AS day, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_recent
+GROUP BY sid, day ORDER BY day, sid ` + rollupConflict
 	sqlRecentMerge = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
 SELECT sid, ts, iid, created, modified, observed, num, data FROM hist_recent ORDER BY sid, ts, iid`
 	sqlRecentClear = `DELETE FROM hist_recent`
 )
+
+// sqlDayOfTS is the start of the UTC day of ts, as floorDay computes it
+// (SQLite's division truncates toward zero, as Go's does).
+const sqlDayOfTS = `(ts / 86400000000 - (ts % 86400000000 < 0)) * 86400000000`
 
 // histTables are the tables that hold instances.
 var histTables = [...]string{"hist_instances", "hist_recent"}
@@ -87,7 +96,7 @@ func (w *writer) noteRecent(n int64) error {
 
 // mergeRecent moves the recent instances to hist_instances.
 func (w *writer) mergeRecent() error {
-	for _, q := range []string{sqlRecentMerge, sqlRecentClear} {
+	for _, q := range []string{sqlRecentRollup, sqlRecentMerge, sqlRecentClear} {
 		if _, err := w.exec(q); err != nil {
 			return fmt.Errorf("sqlite: move recent instances: %w", err)
 		}

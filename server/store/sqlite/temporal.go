@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -124,25 +123,21 @@ LEFT JOIN hist_series s ON s.hid = e.hid WHERE e.tid = ? AND e.id = ?`
 	sqlHistRecomputeDel = `DELETE FROM hist_daily WHERE sid = ? AND day = ?`
 )
 
-// sqlHistRecompute recomputes the rollup of one day of a series from its
-// instances, in both tables.
-var sqlHistRecompute = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
-SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM (` +
-	bothTables(func(t string) string { return `SELECT num FROM ` + t + ` WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3` }) +
-	`) HAVING count(*) > 0`
+// sqlHistRecompute recomputes the rollup of one day of a series from the
+// instances of hist_instances, the ones the rollup holds (recent.go).
+const sqlHistRecompute = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+SELECT ?1, ?2, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_instances WHERE sid = ?1 AND ts >= ?2 AND ts < ?2 + ?3 HAVING count(*) > 0`
 
-// Multi-row statements of the temporal write path: instance rows, and
-// increments of the daily rollup.
-var (
-	histInsert = newMultiRow(`INSERT INTO hist_recent (sid, ts, iid, created, modified, observed, num, data) VALUES`, 8, "")
-	histRollup = newMultiRow(`INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax) VALUES`, 8,
-		`ON CONFLICT (day, sid) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
+// histInsert writes instance rows.
+var histInsert = newMultiRow(`INSERT INTO hist_recent (sid, ts, iid, created, modified, observed, num, data) VALUES`, 8, "")
+
+// rollupConflict adds a row of increments to the daily rollup.
+const rollupConflict = `ON CONFLICT (day, sid) DO UPDATE SET cnt = cnt + excluded.cnt, n = n + excluded.n, vsum = vsum + excluded.vsum, vsumsq = vsumsq + excluded.vsumsq,
 	vmin = CASE WHEN excluded.vmin IS NULL THEN vmin WHEN vmin IS NULL OR excluded.vmin < vmin THEN excluded.vmin ELSE vmin END,
-	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`)
-)
+	vmax = CASE WHEN excluded.vmax IS NULL THEN vmax WHEN vmax IS NULL OR excluded.vmax > vmax THEN excluded.vmax ELSE vmax END`
 
 var temporalWriteStatements = slices.Concat([]string{sqlHistEntity, sqlHistAddEntity, sqlHistSetTypes, sqlHistSeries, sqlHistAddSeries, sqlHistSetType,
-	sqlHistCounter, sqlHistCounterNext, sqlHistEntitySeries, sqlHistRecomputeDel, sqlHistRecompute}, histInsert.statements(), histRollup.statements())
+	sqlHistCounter, sqlHistCounterNext, sqlHistEntitySeries, sqlHistRecomputeDel, sqlHistRecompute}, histInsert.statements())
 
 // series is one row of hist_series.
 type series struct {
@@ -371,11 +366,10 @@ func (w *writer) seriesFor(hid int64, name string, a *ngsild.Attribute) (series,
 	return s, nil
 }
 
-// instanceBatch collects instance rows and the increments of the daily
-// rollup they make, written by writeBatch with multi-row statements.
+// instanceBatch collects instance rows, written by writeBatch with
+// multi-row statements.
 type instanceBatch struct {
-	rows   []any // the values of the rows, 8 per row
-	rollup map[[2]int64]*partial
+	rows []any // the values of the rows, 8 per row
 }
 
 // add encodes one instance of series s.
@@ -396,58 +390,19 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 		data = string(row.data)
 	}
 	b.rows = append(b.rows, s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, data)
-	if b.rollup == nil {
-		b.rollup = map[[2]int64]*partial{}
-	}
-	key := [2]int64{s.sid, floorDay(row.ts)}
-	p := b.rollup[key]
-	if p == nil {
-		p = &partial{}
-		b.rollup[key] = p
-	}
-	one := partial{cnt: 1}
-	if row.num != nil {
-		v := *row.num
-		one.n, one.sum, one.sumsq = 1, v, v*v
-		one.min, one.max = sql.NullFloat64{Float64: v, Valid: true}, sql.NullFloat64{Float64: v, Valid: true}
-	}
-	p.merge(one)
 	return nil
 }
 
-// writeBatch inserts the rows of b and adds them to the daily rollup.
+// writeBatch inserts the rows of b into hist_recent; the daily rollup
+// takes them when they move to hist_instances (recent.go).
 func (w *writer) writeBatch(b *instanceBatch) error {
 	if len(b.rows) == 0 {
 		return nil
 	}
-	if err := w.execRows(histInsert, b.rows); err != nil {
-		return err
-	}
-	// In key order, (day, sid): each row of the rollup is found next to
-	// the previous one.
-	keys := make([][2]int64, 0, len(b.rollup))
-	for key := range b.rollup {
-		keys = append(keys, key)
-	}
-	slices.SortFunc(keys, func(a, b [2]int64) int {
-		if c := cmp.Compare(a[1], b[1]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a[0], b[0])
-	})
-	increments := make([]any, 0, 8*len(b.rollup))
-	for _, key := range keys {
-		p := b.rollup[key]
-		var mn, mx any
-		if p.min.Valid {
-			mn, mx = p.min.Float64, p.max.Float64
-		}
-		increments = append(increments, key[0], key[1], p.cnt, p.n, p.sum, p.sumsq, mn, mx)
-	}
-	return w.execRows(histRollup, increments)
+	return w.execRows(histInsert, b.rows)
 }
 
-// insertInstance writes one instance row and adds it to the daily rollup.
+// insertInstance writes one instance row (to hist_recent).
 func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
 	var b instanceBatch
 	if err := b.add(s, iid, a, created, modified); err != nil {

@@ -61,9 +61,16 @@ func boundsSQL(tp store.TimeProperty) string {
 	}) + `)`
 }
 
-const sqlDailyAggregate = `SELECT p.value->>0, sum(d.cnt), sum(d.n), total(d.vsum), total(d.vsumsq), min(d.vmin), max(d.vmax), 0
+// sqlDailyAggregate aggregates one series over a JSON array of pieces of
+// whole days [key, from, to): the daily rollup, and the instances of
+// hist_recent, which it does not hold yet (recent.go).
+const sqlDailyAggregate = `SELECT k, sum(cnt), sum(n), total(vsum), total(vsumsq), min(vmin), max(vmax), 0 FROM (
+SELECT p.value->>0 AS k, d.cnt AS cnt, d.n AS n, d.vsum AS vsum, d.vsumsq AS vsumsq, d.vmin AS vmin, d.vmax AS vmax
 FROM json_each(?2) p CROSS JOIN hist_daily d ON d.sid = ?1 AND d.day >= p.value->>1 AND d.day < p.value->>2
-GROUP BY p.value->>0`
+UNION ALL
+SELECT p.value->>0, 1, i.num IS NOT NULL, coalesce(i.num, 0), coalesce(i.num * i.num, 0), i.num, i.num
+FROM json_each(?2) p CROSS JOIN hist_recent i ON i.sid = ?1 AND i.ts >= p.value->>1 AND i.ts < p.value->>2)
+GROUP BY k`
 
 var temporalReadStatements = func() []string {
 	list := []string{sqlHistEntity, sqlHistListSeries, sqlDailyAggregate}
