@@ -48,7 +48,7 @@ const mergeRecentRows = 16384
 
 // Statements that move the recent instances.
 const (
-	sqlRecentCount = `SELECT count(*) FROM hist_recent`
+	sqlRecentCount  = `SELECT count(*) FROM hist_recent`
 	sqlRecentRollup = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
 SELECT sid, ` + sqlDayOfTS + ` AS day, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_recent
 GROUP BY sid, day ORDER BY day, sid ` + rollupConflict
