@@ -279,3 +279,56 @@ func TestHistoryCacheFollowsChanges(t *testing.T) {
 		t.Fatalf("after retention: %d instances, want 1", n)
 	}
 }
+
+// TestRecentSlices: once hist_recent is full, writes move slices of
+// series in turn, so that every series reaches hist_instances and
+// hist_recent stays near its bound.
+func TestRecentSlices(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "slices.db"))
+	defer s.Close()
+	s.recent.max = 40 // slices of about 10 instances
+	const sensors = 20
+	for round := range 30 {
+		err := s.Update(context.Background(), "cache", func(tx store.Tx) error {
+			for i := range sensors {
+				obs := cacheT0.Add(time.Duration(round) * time.Minute)
+				err := tx.AddInstances(fmt.Sprintf("urn:ngsi-ld:Sensor:s%02d", i), []string{benchNS + "Sensor"}, map[string][]*ngsild.Attribute{cacheAttr: {{
+					Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(round)), ObservedAt: obs.Format(time.RFC3339), CreatedAt: obs, ModifiedAt: obs}}})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var recent, moved, series int
+	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent`).Scan(&recent); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.w.QueryRow(`SELECT count(*), count(DISTINCT sid) FROM hist_instances`).Scan(&moved, &series); err != nil {
+		t.Fatal(err)
+	}
+	if recent+moved != 30*sensors || recent > int(s.recent.max)+sensors || series != sensors {
+		t.Errorf("%d recent and %d moved instances of %d series, want %d in all, at most %d recent, every series moved",
+			recent, moved, series, 30*sensors, s.recent.max+sensors)
+	}
+	// Every instance reads back, from either table.
+	err := s.View(context.Background(), "cache", func(r store.Reader) error {
+		for i := range sensors {
+			h, err := r.History(fmt.Sprintf("urn:ngsi-ld:Sensor:s%02d", i), store.TemporalQuery{})
+			if err != nil {
+				return err
+			}
+			if n := len(h.Attrs[0].Instances); n != 30 {
+				return fmt.Errorf("sensor %d: %d instances, want 30", i, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -17,9 +20,9 @@ import (
 // New instances go to hist_recent instead, a table written in the order
 // the instances arrive: a batch fills a few pages at its end. Its index
 // (sid, ts, iid) is small, for the table is small. Once it holds
-// mergeRecentRows instances, the write that crosses that line moves them
-// all to hist_instances, in key order, so that each series takes its new
-// instances in one go. The daily rollup (hist_daily) holds the instances
+// mergeRecentRows instances, writes move them to hist_instances, a slice
+// of series at a time (noteRecent), in key order, so that each series
+// takes its new instances in one go. The daily rollup (hist_daily) holds the instances
 // of hist_instances: the move adds those of hist_recent to it, one
 // increment per series and day, and the readers of the rollup add those
 // still in hist_recent themselves.
@@ -42,19 +45,21 @@ CREATE TABLE hist_recent (
 CREATE INDEX hist_recent_by_series ON hist_recent (sid, ts, iid);
 `
 
-// mergeRecentRows is the size of hist_recent, in instances, at which a
-// write moves it to hist_instances.
-const mergeRecentRows = 16384
+// mergeRecentRows is the size of hist_recent, in instances, from which
+// writes move slices of it to hist_instances (noteRecent).
+const mergeRecentRows = 8192
 
-// Statements that move the recent instances.
+// Statements that move the recent instances of the series in (?1, ?2]
+// (sids are positive: (0, MaxInt64] is every series).
 const (
-	sqlRecentCount  = `SELECT count(*) FROM hist_recent`
-	sqlRecentRollup = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+	sqlRecentCount    = `SELECT count(*) FROM hist_recent`
+	sqlRecentSliceEnd = `SELECT sid FROM hist_recent WHERE sid > ? ORDER BY sid LIMIT 1 OFFSET ?`
+	sqlRecentRollup   = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
 SELECT sid, ` + sqlDayOfTS + ` AS day, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_recent
-GROUP BY sid, day ORDER BY day, sid ` + rollupConflict
+WHERE sid > ?1 AND sid <= ?2 GROUP BY sid, day ORDER BY day, sid ` + rollupConflict
 	sqlRecentMerge = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
-SELECT sid, ts, iid, created, modified, observed, num, data FROM hist_recent ORDER BY sid, ts, iid`
-	sqlRecentClear = `DELETE FROM hist_recent`
+SELECT sid, ts, iid, created, modified, observed, num, data FROM hist_recent WHERE sid > ?1 AND sid <= ?2 ORDER BY sid, ts, iid`
+	sqlRecentClear = `DELETE FROM hist_recent WHERE sid > ?1 AND sid <= ?2`
 )
 
 // sqlDayOfTS is the start of the UTC day of ts, as floorDay computes it
@@ -74,33 +79,84 @@ func bothTables(arm func(table string) string) string {
 	return strings.Join(arms, "\nUNION ALL\n")
 }
 
+// recentState is what the store knows of hist_recent.
+type recentState struct {
+	// rows counts its instances. After a rollback it is too high, which
+	// makes the next move come early.
+	rows int64
+	// max is mergeRecentRows (tests change it).
+	max int64
+	// cursor is the last series of the last slice moved: the next slice
+	// starts after it (0: from the first series).
+	cursor int64
+}
+
 // countRecent reads the size of hist_recent when the store opens.
 func (s *Store) countRecent(ctx context.Context) error {
-	if err := s.w.QueryRowContext(ctx, sqlRecentCount).Scan(&s.recentRows); err != nil {
+	if err := s.w.QueryRowContext(ctx, sqlRecentCount).Scan(&s.recent.rows); err != nil {
 		return fmt.Errorf("sqlite: recent instances: %w", err)
 	}
 	return nil
 }
 
-// noteRecent counts n instances written to hist_recent and moves them all
-// to hist_instances once there are enough. The count only runs in the
-// writer's turn; after a rollback it is too high, which makes the next
-// move come early.
+// noteRecent counts n instances written to hist_recent and, while there
+// are max of them or more, moves slices of them to hist_instances: the
+// series after the cursor, in sid order, up to about a quarter of max
+// instances per slice. A series moves with all its recent instances,
+// which keeps the moves as cheap per instance as moving everything at
+// once, and a write waits for the slices its own instances call for. The
+// slices go round the series.
 func (w *writer) noteRecent(n int64) error {
-	*w.recentRows += n
-	if *w.recentRows < w.recentMax {
-		return nil
-	}
-	return w.mergeRecent()
-}
-
-// mergeRecent moves the recent instances to hist_instances.
-func (w *writer) mergeRecent() error {
-	for _, q := range []string{sqlRecentRollup, sqlRecentMerge, sqlRecentClear} {
-		if _, err := w.exec(q); err != nil {
+	rs := w.recent
+	rs.rows += n
+	for rs.rows >= rs.max {
+		var bound int64
+		err := w.queryRow(sqlRecentSliceEnd, rs.cursor, max(rs.max/4-1, 0)).Scan(&bound)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// Fewer than a slice after the cursor: up to the last series.
+			bound = math.MaxInt64
+		case err != nil:
 			return fmt.Errorf("sqlite: move recent instances: %w", err)
 		}
+		moved, err := w.moveRecent(rs.cursor, bound)
+		if err != nil {
+			return err
+		}
+		rs.rows -= moved
+		rs.cursor = bound
+		if bound == math.MaxInt64 {
+			// Round the series: the count is exact again.
+			rs.cursor = 0
+			if err := w.queryRow(sqlRecentCount).Scan(&rs.rows); err != nil {
+				return fmt.Errorf("sqlite: recent instances: %w", err)
+			}
+		}
 	}
-	*w.recentRows = 0
 	return nil
+}
+
+// mergeRecent moves all the recent instances to hist_instances.
+func (w *writer) mergeRecent() error {
+	if _, err := w.moveRecent(0, math.MaxInt64); err != nil {
+		return err
+	}
+	w.recent.rows, w.recent.cursor = 0, 0
+	return nil
+}
+
+// moveRecent moves the recent instances of the series in (from, to] to
+// hist_instances and the daily rollup, and returns how many moved.
+func (w *writer) moveRecent(from, to int64) (int64, error) {
+	var moved int64
+	for _, q := range []string{sqlRecentRollup, sqlRecentMerge, sqlRecentClear} {
+		res, err := w.exec(q, from, to)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: move recent instances: %w", err)
+		}
+		if q == sqlRecentClear {
+			moved, _ = res.RowsAffected()
+		}
+	}
+	return moved, nil
 }

@@ -65,10 +65,9 @@ type Store struct {
 	gc     committer
 	caches *caches
 	ckpt   checkpointer
-	// recentRows counts the instances of hist_recent (recent.go); only
-	// the writer's turn reads and changes it. recentMax is
-	// mergeRecentRows (tests change it).
-	recentRows, recentMax int64
+	// recent is the state of hist_recent (recent.go); only the writer's
+	// turn reads and changes it.
+	recent recentState
 }
 
 var _ store.Store = (*Store)(nil)
@@ -108,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{caches: newCaches(cacheEntries)}
 	s.gc.budget = groupBudget
-	s.recentMax = mergeRecentRows
+	s.recent.max = mergeRecentRows
 	var err error
 	s.w, err = openDB(ctx, fileDSN(path, append(common, "journal_mode(WAL)", "synchronous("+sync+")",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)), "immediate"), 1)
@@ -212,7 +211,7 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
 	return s.write(ctx, func(g *group) error {
 		w := &writer{reader: reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound}, tenant: tenant,
-			caches: s.caches, group: &g.caches, recentRows: &s.recentRows, recentMax: s.recentMax}
+			caches: s.caches, group: &g.caches, recent: &s.recent}
 		w.ix.ex = &w.reader
 		if err := w.lookupTenant(tenant); err != nil {
 			return err

@@ -42,14 +42,15 @@ func TestStore(t *testing.T) {
 }
 
 // TestStoreMovedInstances runs the behaviour suite with recent instances
-// moved to hist_instances at every write (1) and every few writes (7):
-// the suite then reads instances from one table, or from both.
+// moved to hist_instances, a slice of series at a time, from the first
+// instance (1) or from the seventh (7): the suite then reads instances
+// from either table and from both.
 func TestStoreMovedInstances(t *testing.T) {
 	for _, every := range []int64{1, 7} {
 		t.Run(fmt.Sprint(every), func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
 				s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
-				s.recentMax = every
+				s.recent.max = every
 				return s
 			})
 		})

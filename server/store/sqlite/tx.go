@@ -154,10 +154,8 @@ type writer struct {
 	caches *caches
 	group  *txCaches
 	mine   txCaches
-	// recentRows is the store's count of recent instances, recentMax the
-	// count that moves them (recent.go).
-	recentRows *int64
-	recentMax  int64
+	// recent is the store's state of hist_recent (recent.go).
+	recent *recentState
 }
 
 // indexSig is what the entity_types and entity_attrs rows of an entity
