@@ -34,6 +34,11 @@ var (
 		`ON CONFLICT (pk, tno, seq) DO UPDATE SET tid = excluded.tid, name = excluded.name, num = excluded.num, str = excluded.str`)
 )
 
+// valuesUpdate changes the value of rows that exist, (pk, tno, seq, num,
+// str) each.
+var valuesUpdate = newMultiRow(`UPDATE attr_values SET num = v.column4, str = v.column5 FROM (VALUES`, 5,
+	`) AS v WHERE attr_values.pk = v.column1 AND attr_values.tno = v.column2 AND attr_values.seq = v.column3`)
+
 // sqlDelValuesFrom deletes the value rows of an entity from a rank on.
 const sqlDelValuesFrom = `DELETE FROM attr_values WHERE pk = ? AND seq >= ?`
 
@@ -130,14 +135,22 @@ func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.Value
 			return fmt.Errorf("values: %w", err)
 		}
 	}
-	var args []any
+	// A row of the same attribute that holds another value is updated in
+	// place; the others are written whole.
+	var args, values []any
 	for _, tno := range tnos {
 		for seq, v := range vals {
-			if seq < len(old.vals) && sameValue(old.vals[seq], v) {
-				continue
+			switch {
+			case seq < len(old.vals) && sameValue(old.vals[seq], v):
+			case seq < len(old.vals) && old.vals[seq].Name == v.Name:
+				values = append(values, pk, tno, seq, v.Num, v.Str)
+			default:
+				args = append(args, pk, tno, seq, tid, v.Name, v.Num, v.Str)
 			}
-			args = append(args, pk, tno, seq, tid, v.Name, v.Num, v.Str)
 		}
+	}
+	if err := execRows(ix.ex, valuesUpdate, values); err != nil {
+		return fmt.Errorf("values: %w", err)
 	}
 	if err := execRows(ix.ex, valuesUpsert, args); err != nil {
 		return fmt.Errorf("values: %w", err)

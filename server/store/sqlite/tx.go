@@ -32,7 +32,7 @@ var (
 	readStatements  = append([]string{sqlTenantID, sqlGet, sqlDueCheck, sqlNextDue}, temporalReadStatements...)
 	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlGetPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
 		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelValuesFrom, sqlDelBoxes, sqlDelScopes,
-		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), valuesUpsert.statements(), temporalStatements())...)
+		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), valuesUpsert.statements(), valuesUpdate.statements(), temporalStatements())...)
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.
