@@ -183,6 +183,11 @@ func FuzzParseEntity(f *testing.F) {
 			}
 			return
 		}
+		// The storage encoding is encoding/json's, byte for byte.
+		stored, err := MarshalEntity(e)
+		if want, wantErr := json.Marshal(e); (err != nil) != (wantErr != nil) || !bytes.Equal(stored, want) {
+			t.Fatalf("MarshalEntity:\n got %s (%v)\nwant %s (%v)", stored, err, want, wantErr)
+		}
 		for _, o := range []RenderOptions{{Form: Normalized}, {Form: Concise}} {
 			got, data := reparse(t, e, o)
 			if diff := cmp.Diff(e, got, sameContent); diff != "" {
