@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -159,25 +158,18 @@ type writer struct {
 }
 
 // indexSig is what the entity_types and entity_attrs rows of an entity
-// are made of: its distinct types and its (name, attribute type) pairs,
-// as JSON arrays; and the state of its other index rows (indexer.update).
+// are made of: its distinct types and its (name, attribute type) pairs;
+// and the state of its other index rows (indexer.update).
 type indexSig struct {
-	types, attrs []byte
-	ix           indexState
-	pk           int64 // the entity's row
+	types []string
+	attrs [][2]string
+	ix    indexState
+	pk    int64 // the entity's row
 }
 
-func sigOf(e *ngsild.Entity) (indexSig, error) {
-	t, err := json.Marshal(distinctTypes(e))
-	if err != nil {
-		return indexSig{}, err
-	}
-	a, err := json.Marshal(attrRows(e))
-	return indexSig{types: t, attrs: a}, err
+func sigOf(e *ngsild.Entity) indexSig {
+	return indexSig{types: distinctTypes(e), attrs: attrRows(e)}
 }
-
-// noRows reports whether an index row list in JSON is empty.
-func noRows(v []byte) bool { return string(v) == "[]" || string(v) == "null" }
 
 // Get reads an entity and remembers its type and attribute index rows,
 // so that a replacement of it in this transaction (the usual next step)
@@ -197,12 +189,11 @@ func (w *writer) Get(id string) (*ngsild.Entity, error) {
 	}
 	e, err := decode(id, data)
 	if err == nil {
-		if sig, serr := sigOf(e); serr == nil {
-			sig.ix = indexStateOf(e, valueRows(e))
-			sig.pk = pk
-			w.remember(id, sig)
-			w.cacheEntity(e, sig)
-		}
+		sig := sigOf(e)
+		sig.ix = indexStateOf(e, valueRows(e))
+		sig.pk = pk
+		w.remember(id, sig)
+		w.cacheEntity(e, sig)
 	}
 	return e, err
 }
@@ -224,10 +215,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
 	}
-	sig, err := sigOf(e)
-	if err != nil {
-		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
-	}
+	sig := sigOf(e)
 	// The tenant is created by its first write, in this transaction.
 	if err := w.ensureTenant(); err != nil {
 		return err
@@ -262,8 +250,8 @@ func (w *writer) Put(e *ngsild.Entity) error {
 		return fmt.Errorf("sqlite: put %q: %w", e.ID, err)
 	default:
 		old, known := w.sigs[e.ID]
-		addTypes = !known || !bytes.Equal(old.types, sig.types)
-		addAttrs = !known || !bytes.Equal(old.attrs, sig.attrs)
+		addTypes = !known || !slices.Equal(old.types, sig.types)
+		addAttrs = !known || !slices.Equal(old.attrs, sig.attrs)
 		q := [][]any{{sqlUpdate, data, created, modified, pk}}
 		if addTypes {
 			q = append(q, []any{sqlDelTypes, pk})
@@ -287,13 +275,22 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	// known from now on.
 	delete(w.sigs, e.ID)
 
-	if addTypes && !noRows(sig.types) {
-		if _, err := w.exec(sqlAddTypes, w.tid, pk, sig.types); err != nil {
+	// The index rows go to SQLite as JSON arrays (json_each).
+	if addTypes && len(sig.types) > 0 {
+		types, err := json.Marshal(sig.types)
+		if err == nil {
+			_, err = w.exec(sqlAddTypes, w.tid, pk, types)
+		}
+		if err != nil {
 			return fmt.Errorf("sqlite: index types of %q: %w", e.ID, err)
 		}
 	}
-	if addAttrs && !noRows(sig.attrs) {
-		if _, err := w.exec(sqlAddAttrs, w.tid, pk, sig.attrs); err != nil {
+	if addAttrs && len(sig.attrs) > 0 {
+		attrs, err := json.Marshal(sig.attrs)
+		if err == nil {
+			_, err = w.exec(sqlAddAttrs, w.tid, pk, attrs)
+		}
+		if err != nil {
 			return fmt.Errorf("sqlite: index attributes of %q: %w", e.ID, err)
 		}
 	}
