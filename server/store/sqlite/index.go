@@ -76,6 +76,25 @@ type execer interface {
 type indexer struct {
 	ex  execer
 	tno map[[2]any]int64 // (tid, type) -> tno
+	// pending holds the changes of value rows in place that update
+	// queued, 5 values per row (valuesUpdate): a batch of entities
+	// writes them in a few statements. flush writes them; every other
+	// statement on attr_values, and every read of it, comes after a
+	// flush.
+	pending []any
+}
+
+// flush writes the queued changes of value rows.
+func (ix *indexer) flush() error {
+	if len(ix.pending) == 0 {
+		return nil
+	}
+	err := execRows(ix.ex, valuesUpdate, ix.pending)
+	ix.pending = ix.pending[:0]
+	if err != nil {
+		return fmt.Errorf("values: %w", err)
+	}
+	return nil
 }
 
 // typeNo returns the number of the type in the tenant, allocating it when
@@ -103,6 +122,9 @@ func (ix *indexer) typeNo(tid int64, typ string) (int64, error) {
 // add writes the index rows of e, stored with key pk in tenant tid. The
 // entity's previous rows, if any, must have been removed.
 func (ix *indexer) add(tid, pk int64, e *ngsild.Entity, vals []sqlindex.ValueRow) error {
+	if err := ix.flush(); err != nil {
+		return err
+	}
 	tnos, err := ix.typeNos(tid, e)
 	if err != nil {
 		return err
@@ -130,13 +152,9 @@ func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.Value
 	if err != nil {
 		return err
 	}
-	if len(old.vals) > len(vals) {
-		if _, err := ix.ex.exec(sqlDelValuesFrom, pk, len(vals)); err != nil {
-			return fmt.Errorf("values: %w", err)
-		}
-	}
-	// A row of the same attribute that holds another value is updated in
-	// place; the others are written whole.
+	// A row of the same attribute that holds another value is changed in
+	// place, queued (flush); the others are written whole, now. The rows
+	// of the two kinds are distinct.
 	var args, values []any
 	for _, tno := range tnos {
 		for seq, v := range vals {
@@ -149,12 +167,20 @@ func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.Value
 			}
 		}
 	}
-	if err := execRows(ix.ex, valuesUpdate, values); err != nil {
-		return fmt.Errorf("values: %w", err)
+	if len(old.vals) > len(vals) || len(args) > 0 {
+		if err := ix.flush(); err != nil {
+			return err
+		}
+	}
+	if len(old.vals) > len(vals) {
+		if _, err := ix.ex.exec(sqlDelValuesFrom, pk, len(vals)); err != nil {
+			return fmt.Errorf("values: %w", err)
+		}
 	}
 	if err := execRows(ix.ex, valuesUpsert, args); err != nil {
 		return fmt.Errorf("values: %w", err)
 	}
+	ix.pending = append(ix.pending, values...)
 	if old.boxed {
 		if _, err := ix.ex.exec(sqlDelBoxes, pk); err != nil {
 			return err
@@ -220,6 +246,9 @@ func (ix *indexer) addScopesBoxes(tid, pk int64, e *ngsild.Entity, tnos []int64)
 // remove deletes the index rows of schema version 2 of entity pk (used on
 // replacement; deletion of the entity cascades).
 func (ix *indexer) remove(pk int64) error {
+	if err := ix.flush(); err != nil {
+		return err
+	}
 	for _, q := range []string{sqlDelValues, sqlDelBoxes, sqlDelScopes} {
 		if _, err := ix.ex.exec(q, pk); err != nil {
 			return err

@@ -570,3 +570,63 @@ func TestMigrateDailyByDay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestValueChangesSeenInTransaction: the changes of value rows the writer
+// queues (indexer.flush) are seen by a query later in the same
+// transaction, whatever happens to the entity in between.
+func TestValueChangesSeenInTransaction(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
+	defer s.Close()
+	e := benchEntity(1)
+	no2 := benchNS + "no2"
+	if err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error { return tx.Put(e) }); err != nil {
+		t.Fatal(err)
+	}
+	above := func(tx store.Tx, v float64) int {
+		t.Helper()
+		lit := query.Literal{Kind: query.KindNumber, Num: v}
+		res, err := tx.Query(store.EntityQuery{Q: &query.Comparison{Path: query.Path{Attr: no2}, Op: query.OpGreater, Value: query.Value{Single: &lit}}, Limit: 10, Count: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Total
+	}
+	set := func(tx store.Tx, v string) {
+		t.Helper()
+		got, err := tx.Get(e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Attrs[no2][0].Value = json.Number(v)
+		if err := tx.Put(got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error {
+		set(tx, "500")
+		if n := above(tx, 400); n != 1 {
+			t.Errorf("after a change to 500: %d entities with no2 > 400, want 1", n)
+		}
+		set(tx, "600")
+		set(tx, "5")
+		if n := above(tx, 400); n != 0 {
+			t.Errorf("after changes to 600 then 5: %d entities with no2 > 400, want 0", n)
+		}
+		set(tx, "700")
+		if err := tx.Delete(e.ID); err != nil {
+			return err
+		}
+		if n := above(tx, 400); n != 0 {
+			t.Errorf("after a change and a deletion: %d entities with no2 > 400, want 0", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := s.w.QueryRow(`SELECT count(*) FROM attr_values`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("%d value rows left after the deletion (%v)", rows, err)
+	}
+}

@@ -309,6 +309,10 @@ func (w *writer) Put(e *ngsild.Entity) error {
 
 // Delete removes the entity; its index rows go with it (ON DELETE CASCADE).
 func (w *writer) Delete(id string) error {
+	// The deletion takes the entity's value rows (a trigger).
+	if err := w.ix.flush(); err != nil {
+		return err
+	}
 	delete(w.sigs, id)
 	w.mine.ents.forget(w.cacheKey(id))
 	res, err := w.exec(sqlDelEntity, w.tid, id)
@@ -323,4 +327,12 @@ func (w *writer) Delete(id string) error {
 		return fmt.Errorf("sqlite: entity %q: %w", id, store.ErrNotFound)
 	}
 	return nil
+}
+
+// Query runs q after writing the value rows queued (indexer.flush).
+func (w *writer) Query(q store.EntityQuery) (store.QueryResult, error) {
+	if err := w.ix.flush(); err != nil {
+		return store.QueryResult{}, err
+	}
+	return w.reader.Query(q)
 }
