@@ -222,7 +222,7 @@ func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) err
 		if err := w.flushInstances(); err != nil {
 			return err
 		}
-		if err := w.ix.flush(); err != nil {
+		if err := w.flushEntities(); err != nil {
 			return err
 		}
 		// What this caller's work taught the caches now belongs to the

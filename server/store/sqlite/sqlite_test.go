@@ -41,6 +41,18 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStoreWithoutCache runs the behaviour suite with the writer's caches
+// off: every read of the writer goes to SQL, after the rows it queued.
+func TestStoreWithoutCache(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "opentid.db"), Options{CacheEntries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // TestStoreMovedInstances runs the behaviour suite with recent instances
 // moved to hist_instances, a slice of series at a time, from the first
 // instance (1) or from the seventh (7): the suite then reads instances
@@ -571,24 +583,40 @@ func TestMigrateDailyByDay(t *testing.T) {
 	}
 }
 
-// TestValueChangesSeenInTransaction: the changes of value rows the writer
-// queues (indexer.flush) are seen by a query later in the same
-// transaction, whatever happens to the entity in between.
+// TestValueChangesSeenInTransaction: the entity rows and value rows the
+// writer queues (flushEntities) are seen by a query or a read later in the
+// same transaction, whatever happens to the entity in between, with the
+// writer's cache and without.
 func TestValueChangesSeenInTransaction(t *testing.T) {
+	for _, entries := range []int{0, -1} {
+		t.Run(fmt.Sprint(entries), func(t *testing.T) { testValueChangesSeen(t, entries) })
+	}
+}
+
+func testValueChangesSeen(t *testing.T, cacheEntries int) {
 	ctx := context.Background()
-	s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "opentid.db"), Options{CacheEntries: cacheEntries})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	e := benchEntity(1)
 	no2 := benchNS + "no2"
 	if err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error { return tx.Put(e) }); err != nil {
 		t.Fatal(err)
 	}
+	last := fmt.Sprint(e.Attrs[no2][0].Value)
 	above := func(tx store.Tx, v float64) int {
 		t.Helper()
 		lit := query.Literal{Kind: query.KindNumber, Num: v}
 		res, err := tx.Query(store.EntityQuery{Q: &query.Comparison{Path: query.Path{Attr: no2}, Op: query.OpGreater, Value: query.Value{Single: &lit}}, Limit: 10, Count: true})
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, got := range res.Entities {
+			if v := fmt.Sprint(got.Attrs[no2][0].Value); v != last {
+				t.Errorf("query returned no2 %s, want the last written %s", v, last)
+			}
 		}
 		return res.Total
 	}
@@ -598,12 +626,16 @@ func TestValueChangesSeenInTransaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if was := fmt.Sprint(got.Attrs[no2][0].Value); was != last {
+			t.Errorf("read no2 %s, want the last written %s", was, last)
+		}
+		last = v
 		got.Attrs[no2][0].Value = json.Number(v)
 		if err := tx.Put(got); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error {
+	err = s.Update(ctx, store.DefaultTenant, func(tx store.Tx) error {
 		set(tx, "500")
 		if n := above(tx, 400); n != 1 {
 			t.Errorf("after a change to 500: %d entities with no2 > 400, want 1", n)

@@ -19,7 +19,6 @@ const (
 	sqlLookupPK  = `SELECT pk FROM entities WHERE tid = ? AND id = ?`
 	sqlGetPK     = `SELECT pk, data FROM entities WHERE tid = ? AND id = ?`
 	sqlInsert    = `INSERT INTO entities (tid, id, data, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`
-	sqlUpdate    = `UPDATE entities SET data = ?, created_at = ?, modified_at = ? WHERE pk = ?`
 	sqlDelTypes  = `DELETE FROM entity_types WHERE pk = ?`
 	sqlDelAttrs  = `DELETE FROM entity_attrs WHERE pk = ?`
 	sqlAddTypes  = `INSERT INTO entity_types (tid, type, pk) SELECT ?1, value, ?2 FROM json_each(?3)`
@@ -29,9 +28,9 @@ const (
 
 var (
 	readStatements  = append([]string{sqlTenantID, sqlGet, sqlDueCheck, sqlNextDue}, temporalReadStatements...)
-	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlGetPK, sqlInsert, sqlUpdate, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
+	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlGetPK, sqlInsert, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
 		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelValuesFrom, sqlDelBoxes, sqlDelScopes,
-		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), valuesUpsert.statements(), valuesUpdate.statements(), temporalStatements())...)
+		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), valuesUpsert.statements(), valuesUpdate.statements(), entitiesUpdate.statements(), temporalStatements())...)
 )
 
 // statements are prepared statements of one *sql.DB, by SQL text.
@@ -155,6 +154,43 @@ type writer struct {
 	mine   txCaches
 	// recent is the store's state of hist_recent (recent.go).
 	recent *recentState
+	// rewrites queues the new rows of entities that exist, (pk, data,
+	// created, modified) each, one per entity (rewriteAt: pk -> its
+	// place), written together by flushEntities.
+	rewrites  []any
+	rewriteAt map[int64]int
+}
+
+// entitiesUpdate rewrites entity rows, (pk, data, created, modified) each.
+var entitiesUpdate = newMultiRow(`UPDATE entities SET data = v.column2, created_at = v.column3, modified_at = v.column4 FROM (VALUES`, 4,
+	`) AS v WHERE entities.pk = v.column1`)
+
+// queueEntity queues the new row of entity pk; a later one of the same
+// entity replaces it.
+func (w *writer) queueEntity(pk int64, data []byte, created, modified int64) {
+	if i, ok := w.rewriteAt[pk]; ok {
+		w.rewrites[i+1], w.rewrites[i+2], w.rewrites[i+3] = data, created, modified
+		return
+	}
+	if w.rewriteAt == nil {
+		w.rewriteAt = map[int64]int{}
+	}
+	w.rewriteAt[pk] = len(w.rewrites)
+	w.rewrites = append(w.rewrites, pk, data, created, modified)
+}
+
+// flushEntities writes the queued entity rows and the queued value rows:
+// every read of those tables in SQL, and the end of the caller's work,
+// come after it.
+func (w *writer) flushEntities() error {
+	if len(w.rewrites) > 0 {
+		err := execRows(&w.reader, entitiesUpdate, w.rewrites)
+		w.rewrites, w.rewriteAt = w.rewrites[:0], nil
+		if err != nil {
+			return fmt.Errorf("sqlite: replace entities: %w", err)
+		}
+	}
+	return w.ix.flush()
 }
 
 // indexSig is what the entity_types and entity_attrs rows of an entity
@@ -177,6 +213,9 @@ func sigOf(e *ngsild.Entity) indexSig {
 func (w *writer) Get(id string) (*ngsild.Entity, error) {
 	if e, ok := w.cachedEntity(id); ok {
 		return e, nil
+	}
+	if err := w.flushEntities(); err != nil {
+		return nil, err
 	}
 	var pk int64
 	var data []byte
@@ -252,7 +291,8 @@ func (w *writer) Put(e *ngsild.Entity) error {
 		old, known := w.sigs[e.ID]
 		addTypes = !known || !slices.Equal(old.types, sig.types)
 		addAttrs = !known || !slices.Equal(old.attrs, sig.attrs)
-		q := [][]any{{sqlUpdate, data, created, modified, pk}}
+		w.queueEntity(pk, data, created, modified)
+		var q [][]any
 		if addTypes {
 			q = append(q, []any{sqlDelTypes, pk})
 		}
@@ -310,7 +350,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 // Delete removes the entity; its index rows go with it (ON DELETE CASCADE).
 func (w *writer) Delete(id string) error {
 	// The deletion takes the entity's value rows (a trigger).
-	if err := w.ix.flush(); err != nil {
+	if err := w.flushEntities(); err != nil {
 		return err
 	}
 	delete(w.sigs, id)
@@ -329,9 +369,9 @@ func (w *writer) Delete(id string) error {
 	return nil
 }
 
-// Query runs q after writing the value rows queued (indexer.flush).
+// Query runs q after writing the rows queued (flushEntities).
 func (w *writer) Query(q store.EntityQuery) (store.QueryResult, error) {
-	if err := w.ix.flush(); err != nil {
+	if err := w.flushEntities(); err != nil {
 		return store.QueryResult{}, err
 	}
 	return w.reader.Query(q)
