@@ -17,15 +17,15 @@ import (
 // with 10 attributes changes the last page of 1,000 series, and all those
 // pages go to the WAL at every commit.
 //
-// New instances go to hist_recent instead, a table written in the order
-// the instances arrive: a batch fills a few pages at its end. Its index
-// (sid, ts, iid) is small, for the table is small. Once it holds
+// New instances go to hist_recent instead, a table of the same key
+// (sid, ts, iid) kept small: a batch changes its few pages, and a slice
+// of series leaves it as one range of its key. Once it holds
 // mergeRecentRows instances, writes move them to hist_instances, a slice
 // of series at a time (noteRecent), in key order, so that each series
-// takes its new instances in one go. The daily rollup (hist_daily) holds the instances
-// of hist_instances: the move adds those of hist_recent to it, one
-// increment per series and day, and the readers of the rollup add those
-// still in hist_recent themselves.
+// takes its new instances in one go. The daily rollup (hist_daily) holds
+// the instances of hist_instances: the move adds those of hist_recent to
+// it, one increment per series and day, and the readers of the rollup add
+// those still in hist_recent themselves.
 //
 // Readers read both tables, in the same snapshot: an instance is in one
 // or the other. The writes that change instances in place (patch,
@@ -40,9 +40,9 @@ CREATE TABLE hist_recent (
 	modified INTEGER,
 	observed INTEGER NOT NULL,
 	num      REAL,
-	data     BLOB
-);
-CREATE INDEX hist_recent_by_series ON hist_recent (sid, ts, iid);
+	data     BLOB,
+	PRIMARY KEY (sid, ts, iid)
+) WITHOUT ROWID;
 `
 
 // mergeRecentRows is the size of hist_recent, in instances, from which
