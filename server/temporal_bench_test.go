@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +20,8 @@ import (
 // benchIngest posts bodies built by body(client, i) to path and reports
 // the attribute instances per second, perRequest instances per body.
 // clients is the number of concurrent clients, each writing its own
-// entities: each iteration is one request of every client, sent together
-// (the setup runs once: b.Loop). Before the timer
+// entities in a closed loop: each iteration is one request, sent by the
+// first client free (the setup runs once: b.Loop). Before the timer
 // starts, each client posts prefill bodies, i from -prefill to -1 (the
 // history a running server holds).
 func benchIngest(b *testing.B, path string, clients, prefill, perRequest int, body func(client, i int) []byte) {
@@ -51,16 +52,28 @@ func benchIngest(b *testing.B, path string, clients, prefill, perRequest int, bo
 			post(client, i)
 		}
 	}
-	i := 0
-	for b.Loop() {
-		var wg sync.WaitGroup
-		for client := range clients {
-			wg.Go(func() { post(client, i) })
-		}
-		wg.Wait()
-		i++
+	// Each iteration hands a request to a client; the rate is measured
+	// from the first request to the end of the last.
+	requests := make(chan struct{})
+	var wg sync.WaitGroup
+	for client := range clients {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if _, ok := <-requests; !ok {
+					return
+				}
+				post(client, i)
+			}
+		})
 	}
-	b.ReportMetric(float64(b.N*clients*perRequest)/b.Elapsed().Seconds(), "instances/s")
+	start, n := time.Now(), 0
+	for b.Loop() {
+		requests <- struct{}{}
+		n++
+	}
+	close(requests)
+	wg.Wait()
+	b.ReportMetric(float64(n*perRequest)/time.Since(start).Seconds(), "instances/s")
 }
 
 var ingestStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -88,22 +101,39 @@ func BenchmarkIngestBatchUpsertParallel(b *testing.B) {
 
 // sensorBatch is the i-th batch of client's 100 sensors: 10 numeric
 // attributes each, observed one minute after the previous batch; a
-// history batch (i < 0) is observed -i days before the first.
+// history batch (i < 0) is observed -i days before the first. It is built
+// with appends (about 40 µs), not fmt (about 0.4 ms and 480 KB of garbage
+// per batch), so that the clients, which share the cores with the server,
+// take little of them.
 func sensorBatch(client, i int) []byte {
 	step := time.Minute
 	if i < 0 {
 		step = 24 * time.Hour
 	}
 	at := ingestStart.Add(time.Duration(i) * step).Format(time.RFC3339)
-	var items []string
+	b := make([]byte, 0, 100*1100)
+	b = append(b, '[')
 	for e := range 100 {
-		var attrs []string
-		for a := range 10 {
-			attrs = append(attrs, fmt.Sprintf(`"m%d":{"type":"Property","value":%d.5,"observedAt":%q}`, a, (i+e+a)%100, at))
+		if e > 0 {
+			b = append(b, ',')
 		}
-		items = append(items, fmt.Sprintf(`{"id":"urn:ngsi-ld:Sensor:%d-%d","type":"Sensor",%s}`, client, e, strings.Join(attrs, ",")))
+		b = append(b, `{"id":"urn:ngsi-ld:Sensor:`...)
+		b = strconv.AppendInt(b, int64(client), 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(e), 10)
+		b = append(b, `","type":"Sensor"`...)
+		for a := range 10 {
+			b = append(b, `,"m`...)
+			b = strconv.AppendInt(b, int64(a), 10)
+			b = append(b, `":{"type":"Property","value":`...)
+			b = strconv.AppendInt(b, int64((i+e+a)%100), 10)
+			b = append(b, `.5,"observedAt":"`...)
+			b = append(b, at...)
+			b = append(b, `"}`...)
+		}
+		b = append(b, '}')
 	}
-	return []byte("[" + strings.Join(items, ",") + "]")
+	return append(b, ']')
 }
 
 // BenchmarkIngestTemporalAPI: POST /temporal/entities of one sensor with
