@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -54,17 +55,20 @@ const mergeRecentRows = 8192
 const (
 	sqlRecentCount    = `SELECT count(*) FROM hist_recent`
 	sqlRecentSliceEnd = `SELECT sid FROM hist_recent WHERE sid > ? ORDER BY sid LIMIT 1 OFFSET ?`
-	sqlRecentRollup   = `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
-SELECT sid, ` + sqlDayOfTS + ` AS day, count(*), count(num), total(num), total(num * num), min(num), max(num) FROM hist_recent
-WHERE sid > ?1 AND sid <= ?2 GROUP BY sid, day ORDER BY day, sid ` + rollupConflict
-	sqlRecentMerge = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
+	sqlRecentMerge    = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
 SELECT sid, ts, iid, created, modified, observed, num, data FROM hist_recent WHERE sid > ?1 AND sid <= ?2 ORDER BY sid, ts, iid`
 	sqlRecentClear = `DELETE FROM hist_recent WHERE sid > ?1 AND sid <= ?2`
 )
 
-// sqlDayOfTS is the start of the UTC day of ts, as floorDay computes it
-// (SQLite's division truncates toward zero, as Go's does).
-const sqlDayOfTS = `(ts / 86400000000 - (ts % 86400000000 < 0)) * 86400000000`
+// sqlRecentRollup adds the recent instances of the series in (?1, ?2] to
+// the daily rollup. Their day is floorDay(ts) (SQLite's division
+// truncates toward zero, as Go's does).
+var sqlRecentRollup = func() string {
+	day := strconv.FormatInt(dayMicros, 10)
+	return `INSERT INTO hist_daily (sid, day, cnt, n, vsum, vsumsq, vmin, vmax)
+SELECT sid, (ts / ` + day + ` - (ts % ` + day + ` < 0)) * ` + day + ` AS day, count(*), count(num), total(num), total(num * num), min(num), max(num)
+FROM hist_recent WHERE sid > ?1 AND sid <= ?2 GROUP BY sid, day ORDER BY day, sid ` + rollupConflict
+}()
 
 // histTables are the tables that hold instances.
 var histTables = [...]string{"hist_instances", "hist_recent"}
