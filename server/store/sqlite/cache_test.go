@@ -286,24 +286,9 @@ func TestHistoryCacheFollowsChanges(t *testing.T) {
 func TestRecentSlices(t *testing.T) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "slices.db"))
 	defer s.Close()
-	s.recent.max = 40 // slices of about 10 instances
+	fixRecentBound(s, 40) // slices of about 10 instances
 	const sensors = 20
-	for round := range 30 {
-		err := s.Update(context.Background(), "cache", func(tx store.Tx) error {
-			for i := range sensors {
-				obs := cacheT0.Add(time.Duration(round) * time.Minute)
-				err := tx.AddInstances(fmt.Sprintf("urn:ngsi-ld:Sensor:s%02d", i), []string{benchNS + "Sensor"}, map[string][]*ngsild.Attribute{cacheAttr: {{
-					Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(round)), ObservedAt: obs.Format(time.RFC3339), CreatedAt: obs, ModifiedAt: obs}}})
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeRecentRounds(t, s, 0, 30, sensors)
 	var recent, moved, series int
 	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent`).Scan(&recent); err != nil {
 		t.Fatal(err)
@@ -311,9 +296,9 @@ func TestRecentSlices(t *testing.T) {
 	if err := s.w.QueryRow(`SELECT count(*), count(DISTINCT sid) FROM hist_instances`).Scan(&moved, &series); err != nil {
 		t.Fatal(err)
 	}
-	if recent+moved != 30*sensors || recent > int(s.recent.max)+sensors || series != sensors {
+	if recent+moved != 30*sensors || recent > int(s.recent.bound)+sensors || series != sensors {
 		t.Errorf("%d recent and %d moved instances of %d series, want %d in all, at most %d recent, every series moved",
-			recent, moved, series, 30*sensors, s.recent.max+sensors)
+			recent, moved, series, 30*sensors, s.recent.bound+sensors)
 	}
 	// Every instance reads back, from either table.
 	err := s.View(context.Background(), "cache", func(r store.Reader) error {
@@ -331,4 +316,71 @@ func TestRecentSlices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRecentBoundFollowsSeries checks that the bound of hist_recent is
+// set, at each round of the slices, to recentPerSeries instances for each
+// series written to, within its limits, up and down, and that it is
+// found again when the store opens.
+func TestRecentBoundFollowsSeries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bound.db")
+	s := openTemp(t, path)
+	s.recent.min, s.recent.max, s.recent.bound = 40, 400, 40
+	check := func(want int64) {
+		t.Helper()
+		if s.recent.bound != want {
+			t.Errorf("bound %d, want %d", s.recent.bound, want)
+		}
+	}
+	round := writeRecentRounds(t, s, 0, 20, 3) // 3 series: 24, below the minimum
+	check(40)
+	round = writeRecentRounds(t, s, round, 20, 20)
+	check(20 * recentPerSeries)
+	round = writeRecentRounds(t, s, round, 20, 60) // 480, above the maximum
+	check(400)
+	// Going down takes a round that starts with 10 series written to.
+	writeRecentRounds(t, s, round, 150, 10)
+	check(10 * recentPerSeries)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// On opening, the bound comes from what hist_recent holds.
+	s = openTemp(t, path)
+	defer s.Close()
+	var series int64
+	if err := s.w.QueryRow(`SELECT count(DISTINCT sid) FROM hist_recent`).Scan(&series); err != nil {
+		t.Fatal(err)
+	}
+	if want := max(recentPerSeries*series, minRecentRows); s.recent.bound != want {
+		t.Errorf("bound %d after opening with %d series, want %d", s.recent.bound, series, want)
+	}
+}
+
+// writeRecentRounds writes rounds of one instance to each of sensors
+// series, the first observed round minutes after cacheT0, each round in
+// a transaction, and returns the round after the last.
+func writeRecentRounds(t *testing.T, s *Store, first, rounds, sensors int) int {
+	t.Helper()
+	for round := first; round < first+rounds; round++ {
+		err := s.Update(context.Background(), "cache", func(tx store.Tx) error {
+			for i := range sensors {
+				obs := cacheT0.Add(time.Duration(round) * time.Minute)
+				err := tx.AddInstances(fmt.Sprintf("urn:ngsi-ld:Sensor:s%02d", i), []string{benchNS + "Sensor"}, map[string][]*ngsild.Attribute{cacheAttr: {{
+					Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(round)), ObservedAt: obs.Format(time.RFC3339), CreatedAt: obs, ModifiedAt: obs}}})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return first + rounds
+}
+
+// fixRecentBound makes n the bound of hist_recent, whatever the series.
+func fixRecentBound(s *Store, n int64) {
+	s.recent.min, s.recent.max, s.recent.bound = n, n, n
 }

@@ -20,10 +20,13 @@ import (
 //
 // New instances go to hist_recent instead, a table of the same key
 // (sid, ts, iid) kept small: a batch changes its few pages, and a slice
-// of series leaves it as one range of its key. Once it holds
-// mergeRecentRows instances, writes move them to hist_instances, a slice
-// of series at a time (noteRecent), in key order, so that each series
-// takes its new instances in one go. The daily rollup (hist_daily) holds
+// of series leaves it as one range of its key. Once it holds its bound of
+// instances, writes move them to hist_instances, a slice of series at a
+// time (noteRecent), in key order, so that each series takes its new
+// instances in one go. The bound follows the number of series written
+// to: a move costs about a page of hist_instances and a rollup row per
+// series, so the more instances each series has when it moves, the
+// cheaper each instance is. The daily rollup (hist_daily) holds
 // the instances of hist_instances: the move adds those of hist_recent to
 // it, one increment per series and day, and the readers of the rollup add
 // those still in hist_recent themselves.
@@ -46,14 +49,27 @@ CREATE TABLE hist_recent (
 ) WITHOUT ROWID;
 `
 
-// mergeRecentRows is the size of hist_recent, in instances, from which
-// writes move slices of it to hist_instances (noteRecent).
-const mergeRecentRows = 8192
+// The bound of hist_recent, in instances, from which writes move slices
+// of it to hist_instances (noteRecent), is recentPerSeries instances per
+// series that hist_recent holds, within [minRecentRows, maxRecentRows].
+// A series has about recentPerSeries instances when it moves, but for
+// fewer than minRecentRows/recentPerSeries series (they move with more)
+// or more than maxRecentRows/recentPerSeries (they move with fewer, and
+// hist_recent stays within some 6 MB). The series are counted at each
+// round of the slices. A slice holds recentSliceRows instances or a
+// quarter of the bound, whichever is less: that much is moved at a time,
+// which keeps a write's wait for moves short.
+const (
+	recentPerSeries = 8
+	minRecentRows   = 8192
+	maxRecentRows   = 131072
+	recentSliceRows = 2048
+)
 
 // Statements that move the recent instances of the series in (?1, ?2]
 // (sids are positive: (0, MaxInt64] is every series).
 const (
-	sqlRecentCount    = `SELECT count(*) FROM hist_recent`
+	sqlRecentCount    = `SELECT count(*), count(DISTINCT sid) FROM hist_recent`
 	sqlRecentSliceEnd = `SELECT sid FROM hist_recent WHERE sid > ? ORDER BY sid LIMIT 1 OFFSET ?`
 	sqlRecentMerge    = `INSERT INTO hist_instances (sid, ts, iid, created, modified, observed, num, data)
 SELECT sid, ts, iid, created, modified, observed, num, data FROM hist_recent WHERE sid > ?1 AND sid <= ?2 ORDER BY sid, ts, iid`
@@ -88,34 +104,59 @@ type recentState struct {
 	// rows counts its instances. After a rollback it is too high, which
 	// makes the next move come early.
 	rows int64
-	// max is mergeRecentRows (tests change it).
-	max int64
+	// bound is the number of instances from which writes move slices.
+	bound int64
+	// min and max are the limits of the bound: minRecentRows and
+	// maxRecentRows (tests change them).
+	min, max int64
 	// cursor is the last series of the last slice moved: the next slice
 	// starts after it (0: from the first series).
 	cursor int64
 }
 
-// countRecent reads the size of hist_recent when the store opens.
-func (s *Store) countRecent(ctx context.Context) error {
-	if err := s.w.QueryRowContext(ctx, sqlRecentCount).Scan(&s.recent.rows); err != nil {
+// newRecentState is the state of a store that has not counted
+// hist_recent yet.
+func newRecentState() recentState {
+	return recentState{bound: minRecentRows, min: minRecentRows, max: maxRecentRows}
+}
+
+// count reads the size of hist_recent and sets the bound from the series
+// it holds.
+func (rs *recentState) count(q func(string, ...any) *sql.Row) error {
+	var series int64
+	if err := q(sqlRecentCount).Scan(&rs.rows, &series); err != nil {
 		return fmt.Errorf("sqlite: recent instances: %w", err)
 	}
+	rs.bound = min(max(recentPerSeries*series, rs.min), rs.max)
 	return nil
 }
 
+// slice is the number of instances a slice holds, at least one.
+func (rs *recentState) slice() int64 {
+	return max(min(rs.bound/4, recentSliceRows), 1)
+}
+
+// countRecent reads the state of hist_recent when the store opens.
+func (s *Store) countRecent(ctx context.Context) error {
+	return s.recent.count(func(q string, args ...any) *sql.Row {
+		return s.w.QueryRowContext(ctx, q, args...)
+	})
+}
+
 // noteRecent counts n instances written to hist_recent and, while there
-// are max of them or more, moves slices of them to hist_instances: the
-// series after the cursor, in sid order, up to about a quarter of max
-// instances per slice. A series moves with all its recent instances,
-// which keeps the moves as cheap per instance as moving everything at
-// once, and a write waits for the slices its own instances call for. The
-// slices go round the series.
+// are as many as its bound or more, moves slices of them to
+// hist_instances: the series after the cursor, in sid order, up to about
+// a slice of instances at a time. A series moves with all its recent
+// instances, which keeps the moves as cheap per instance as moving
+// everything at once, and a write waits for the slices its own instances
+// call for. The slices go round the series; at the end of each round,
+// the bound is set again from the series hist_recent holds.
 func (w *writer) noteRecent(n int64) error {
 	rs := w.recent
 	rs.rows += n
-	for rs.rows >= rs.max {
+	for rs.rows >= rs.bound {
 		var bound int64
-		err := w.queryRow(sqlRecentSliceEnd, rs.cursor, max(rs.max/4-1, 0)).Scan(&bound)
+		err := w.queryRow(sqlRecentSliceEnd, rs.cursor, rs.slice()-1).Scan(&bound)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			// Fewer than a slice after the cursor: up to the last series.
@@ -132,8 +173,8 @@ func (w *writer) noteRecent(n int64) error {
 		if bound == math.MaxInt64 {
 			// Round the series: the count is exact again.
 			rs.cursor = 0
-			if err := w.queryRow(sqlRecentCount).Scan(&rs.rows); err != nil {
-				return fmt.Errorf("sqlite: recent instances: %w", err)
+			if err := rs.count(w.queryRow); err != nil {
+				return err
 			}
 		}
 	}

@@ -107,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{caches: newCaches(cacheEntries)}
 	s.gc.budget = groupBudget
-	s.recent.max = mergeRecentRows
+	s.recent = newRecentState()
 	var err error
 	s.w, err = openDB(ctx, fileDSN(path, append(common, "journal_mode(WAL)", "synchronous("+sync+")",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)), "immediate"), 1)

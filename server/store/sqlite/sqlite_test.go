@@ -62,7 +62,7 @@ func TestStoreMovedInstances(t *testing.T) {
 		t.Run(fmt.Sprint(every), func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
 				s := openTemp(t, filepath.Join(t.TempDir(), "opentid.db"))
-				s.recent.max = every
+				fixRecentBound(s, every)
 				return s
 			})
 		})
