@@ -153,15 +153,18 @@ type cachedHistory struct {
 	series map[[2]string]series
 }
 
-// caches are the shared maps of a Store.
+// caches are the shared maps of a Store. nums holds the numbers of types
+// (tno) and attribute names (ano), which never change once committed:
+// the key's id is the name, prefixed with numAttr for an attribute.
 type caches struct {
 	ents cache[*cachedEntity]
 	hist cache[*cachedHistory]
+	nums cache[int64]
 }
 
 func newCaches(max int) *caches {
 	c := &caches{}
-	c.ents.max, c.hist.max = max, max
+	c.ents.max, c.hist.max, c.nums.max = max, max, max
 	return c
 }
 
@@ -169,17 +172,41 @@ func newCaches(max int) *caches {
 type txCaches struct {
 	ents overlay[*cachedEntity]
 	hist overlay[*cachedHistory]
+	nums overlay[int64]
 }
 
 func (t *txCaches) merge(inner *txCaches) {
 	t.ents.merge(&inner.ents)
 	t.hist.merge(&inner.hist)
+	t.nums.merge(&inner.nums)
 }
 
 func (c *caches) install(t *txCaches) {
 	c.ents.install(&t.ents)
 	c.hist.install(&t.hist)
+	c.nums.install(&t.nums)
 }
+
+// numAttr prefixes the name of an attribute in the key of its number
+// (caches.nums); no type name starts with it, as types are URIs.
+const numAttr = "\x00attr:"
+
+// numbers are the writer's lookups of type and attribute numbers in the
+// caches (indexer.numbers).
+type numbers struct{ w *writer }
+
+func (n numbers) key(k numKey) cacheKey {
+	if k.attr {
+		return cacheKey{tid: k.tid, id: numAttr + k.name}
+	}
+	return cacheKey{tid: k.tid, id: k.name}
+}
+
+func (n numbers) get(k numKey) (int64, bool) {
+	return n.w.caches.nums.get(n.key(k), &n.w.mine.nums, &n.w.group.nums)
+}
+
+func (n numbers) set(k numKey, v int64) { n.w.mine.nums.set(n.key(k), v) }
 
 // cacheKey returns the key of entity id in the writer's tenant.
 func (w *writer) cacheKey(id string) cacheKey { return cacheKey{tid: w.tid, id: id} }

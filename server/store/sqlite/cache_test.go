@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opentid/opentid/server/ngsild"
+	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
 )
 
@@ -383,4 +384,85 @@ func writeRecentRounds(t *testing.T, s *Store, first, rounds, sensors int) int {
 // fixRecentBound makes n the bound of hist_recent, whatever the series.
 func fixRecentBound(s *Store, n int64) {
 	s.recent.min, s.recent.max, s.recent.bound = n, n, n
+}
+
+// TestNumbersFollowRollbacks: the number of an attribute name allocated by
+// a transaction that rolls back is not kept. The next name allocated takes
+// that number again, so a kept number would file the first name's values
+// under the second name.
+func TestNumbersFollowRollbacks(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "numbers.db"))
+	defer s.Close()
+	ctx := context.Background()
+	boom := errors.New("boom")
+	put := func(id, attr string, v int) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			e := levelEntity(id, v)
+			e.Attrs = map[string][]*ngsild.Attribute{benchNS + attr: e.Attrs[cacheAttr]}
+			return tx.Put(e)
+		}
+	}
+	if err := s.Update(ctx, "cache", put("urn:ngsi-ld:Sensor:n0", "level", 1)); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, "cache", func(tx store.Tx) error {
+		if err := put("urn:ngsi-ld:Sensor:n1", "flow", 5)(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update: %v", err)
+	}
+	// One caller of a group allocates a name and rolls back, the next
+	// allocates another.
+	errs := inOneGroup(s,
+		func(tx store.Tx) error {
+			if err := put("urn:ngsi-ld:Sensor:n2", "height", 6)(tx); err != nil {
+				return err
+			}
+			return boom
+		},
+		put("urn:ngsi-ld:Sensor:n3", "speed", 7),
+	)
+	if !errors.Is(errs[0], boom) || errs[1] != nil {
+		t.Fatalf("group: %v", errs)
+	}
+	for _, w := range []struct {
+		id, attr string
+		v        int
+	}{{"urn:ngsi-ld:Sensor:n4", "rain", 2}, {"urn:ngsi-ld:Sensor:n1", "flow", 5}, {"urn:ngsi-ld:Sensor:n2", "height", 6}} {
+		if err := s.Update(ctx, "cache", put(w.id, w.attr, w.v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		attr string
+		v    float64
+		want string
+	}{{"level", 1, "urn:ngsi-ld:Sensor:n0"}, {"rain", 2, "urn:ngsi-ld:Sensor:n4"}, {"flow", 5, "urn:ngsi-ld:Sensor:n1"},
+		{"height", 6, "urn:ngsi-ld:Sensor:n2"}, {"speed", 7, "urn:ngsi-ld:Sensor:n3"}} {
+		lit := query.Literal{Kind: query.KindNumber, Num: c.v}
+		err := s.View(ctx, "cache", func(r store.Reader) error {
+			res, err := r.Query(store.EntityQuery{Limit: 10,
+				Q: &query.Comparison{Path: query.Path{Attr: benchNS + c.attr}, Op: query.OpEqual, Value: query.Value{Single: &lit}}})
+			if err != nil {
+				return err
+			}
+			var got []string
+			for _, e := range res.Entities {
+				got = append(got, e.ID)
+			}
+			if len(got) != 1 || got[0] != c.want {
+				return fmt.Errorf("%s == %v: found %v, want %s", c.attr, c.v, got, c.want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if s.caches.nums.len() == 0 {
+		t.Error("no number cached")
+	}
 }

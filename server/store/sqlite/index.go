@@ -18,6 +18,8 @@ import (
 const (
 	sqlTypeNo    = `SELECT tno FROM types WHERE tid = ? AND type = ?`
 	sqlAddTypeNo = `INSERT INTO types (tid, type) VALUES (?, ?) RETURNING tno`
+	sqlAttrNo    = `SELECT ano FROM attr_names WHERE tid = ? AND name = ?`
+	sqlAddAttrNo = `INSERT INTO attr_names (tid, name) VALUES (?, ?) RETURNING ano`
 	sqlAddScopes = `INSERT OR IGNORE INTO entity_scopes (tid, scope, pk) SELECT ?1, value, ?2 FROM json_each(?3)`
 	sqlAddBox    = `INSERT INTO geo_boxes (pk) VALUES (?) RETURNING id`
 	sqlAddRTree  = `INSERT INTO geo_rtree (id, minx, maxx, miny, maxy, minz, maxz, pk, tid, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -29,9 +31,9 @@ const (
 // valuesInsert writes attr_values rows (valueRows, once per type number).
 // valuesUpsert writes rows that may replace existing ones (indexer.update).
 var (
-	valuesInsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES`, 7, "")
-	valuesUpsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES`, 7,
-		`ON CONFLICT (pk, tno, seq) DO UPDATE SET tid = excluded.tid, name = excluded.name, num = excluded.num, str = excluded.str`)
+	valuesInsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, ano, num, str) VALUES`, 6, "")
+	valuesUpsert = newMultiRow(`INSERT INTO attr_values (pk, tno, seq, ano, num, str) VALUES`, 6,
+		`ON CONFLICT (pk, tno, seq) DO UPDATE SET ano = excluded.ano, num = excluded.num, str = excluded.str`)
 )
 
 // valuesUpdate changes the value of rows that exist, (pk, tno, seq, num,
@@ -71,17 +73,29 @@ type execer interface {
 	queryRow(q string, args ...any) *sql.Row
 }
 
-// indexer writes the rows of the query indexes. It caches the type
-// numbers it has seen in its transaction.
+// indexer writes the rows of the query indexes. It keeps the type and
+// attribute numbers it has seen in its transaction, and finds others in
+// numbers when set (the writer's caches).
 type indexer struct {
-	ex  execer
-	tno map[[2]any]int64 // (tid, type) -> tno
+	ex      execer
+	nums    map[numKey]int64
+	numbers interface {
+		get(numKey) (int64, bool)
+		set(numKey, int64)
+	}
 	// pending holds the changes of value rows in place that update
 	// queued, 5 values per row (valuesUpdate): a batch of entities
 	// writes them in a few statements. flush writes them; every other
 	// statement on attr_values, and every read of it, comes after a
 	// flush.
 	pending []any
+}
+
+// numKey names a type (tno) or an attribute (ano) of a tenant.
+type numKey struct {
+	attr bool
+	tid  int64
+	name string
 }
 
 // flush writes the queued changes of value rows.
@@ -97,26 +111,47 @@ func (ix *indexer) flush() error {
 	return nil
 }
 
-// typeNo returns the number of the type in the tenant, allocating it when
-// new.
-func (ix *indexer) typeNo(tid int64, typ string) (int64, error) {
-	key := [2]any{tid, typ}
-	if n, ok := ix.tno[key]; ok {
+// number returns the number of the type or attribute name in the tenant,
+// allocating it when new.
+func (ix *indexer) number(k numKey) (int64, error) {
+	if n, ok := ix.nums[k]; ok {
 		return n, nil
 	}
-	var n int64
-	err := ix.ex.queryRow(sqlTypeNo, tid, typ).Scan(&n)
-	if err == sql.ErrNoRows {
-		err = ix.ex.queryRow(sqlAddTypeNo, tid, typ).Scan(&n)
+	n, cached := int64(0), false
+	if ix.numbers != nil {
+		n, cached = ix.numbers.get(k)
 	}
-	if err != nil {
-		return 0, err
+	if !cached {
+		sel, add := sqlTypeNo, sqlAddTypeNo
+		if k.attr {
+			sel, add = sqlAttrNo, sqlAddAttrNo
+		}
+		err := ix.ex.queryRow(sel, k.tid, k.name).Scan(&n)
+		if err == sql.ErrNoRows {
+			err = ix.ex.queryRow(add, k.tid, k.name).Scan(&n)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if ix.numbers != nil {
+			ix.numbers.set(k, n)
+		}
 	}
-	if ix.tno == nil {
-		ix.tno = map[[2]any]int64{}
+	if ix.nums == nil {
+		ix.nums = map[numKey]int64{}
 	}
-	ix.tno[key] = n
+	ix.nums[k] = n
 	return n, nil
+}
+
+// appendValueRow appends the columns of an attr_values row (valuesInsert,
+// valuesUpsert) to args.
+func (ix *indexer) appendValueRow(args []any, tid, pk, tno int64, seq int, v sqlindex.ValueRow) ([]any, error) {
+	ano, err := ix.number(numKey{attr: true, tid: tid, name: v.Name})
+	if err != nil {
+		return nil, fmt.Errorf("attribute number: %w", err)
+	}
+	return append(args, pk, tno, seq, ano, v.Num, v.Str), nil
 }
 
 // add writes the index rows of e, stored with key pk in tenant tid. The
@@ -130,10 +165,12 @@ func (ix *indexer) add(tid, pk int64, e *ngsild.Entity, vals []sqlindex.ValueRow
 		return err
 	}
 	if len(vals) > 0 {
-		args := make([]any, 0, 7*len(vals)*len(tnos))
+		args := make([]any, 0, valuesInsert.cols*len(vals)*len(tnos))
 		for _, tno := range tnos {
 			for seq, v := range vals {
-				args = append(args, pk, tno, seq, tid, v.Name, v.Num, v.Str)
+				if args, err = ix.appendValueRow(args, tid, pk, tno, seq, v); err != nil {
+					return err
+				}
 			}
 		}
 		if err := execRows(ix.ex, valuesInsert, args); err != nil {
@@ -163,7 +200,9 @@ func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.Value
 			case seq < len(old.vals) && old.vals[seq].Name == v.Name:
 				values = append(values, pk, tno, seq, v.Num, v.Str)
 			default:
-				args = append(args, pk, tno, seq, tid, v.Name, v.Num, v.Str)
+				if args, err = ix.appendValueRow(args, tid, pk, tno, seq, v); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -199,7 +238,7 @@ func (ix *indexer) typeNos(tid int64, e *ngsild.Entity) ([]int64, error) {
 	types := distinctTypes(e)
 	tnos := make([]int64, 0, len(types))
 	for _, t := range types {
-		n, err := ix.typeNo(tid, t)
+		n, err := ix.number(numKey{tid: tid, name: t})
 		if err != nil {
 			return nil, fmt.Errorf("type number: %w", err)
 		}

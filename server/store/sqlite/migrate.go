@@ -11,9 +11,11 @@ import (
 // version of the program, whose schema this one does not know.
 var ErrNewerSchema = errors.New("sqlite: database schema is newer than this program supports")
 
-// migration is one step of the schema: SQL statements, then, when set, a
-// Go function run in the same transaction (to fill new tables from the
-// stored entities).
+// migration is one step of the schema: SQL statements and, when set, a
+// Go function that fills new tables from the stored entities. The
+// functions run in the same transaction, once the SQL of every step has
+// run and in the order of the steps: they write with the store's current
+// code, which knows the latest layout only.
 type migration struct {
 	sql string
 	fn  func(ctx context.Context, tx *sql.Tx) error
@@ -155,6 +157,41 @@ CREATE INDEX entity_scopes_by_entity ON entity_scopes (pk);
 }, {
 	// 6: recent instances, in the order they were written (recent.go).
 	sql: sqlRecentSchema,
+}, {
+	// 7: attr_values names each attribute by a small integer, ano, as
+	// types are by tno: its rows and index entries no longer hold the
+	// tenant and the attribute's expanded name. A sensor's values change
+	// at every reading, and each change moves an entry of the index; with
+	// names of some 50 bytes, the index was four times larger, and each
+	// batch of readings changed about that many more of its pages.
+	sql: `
+CREATE TABLE attr_names (
+	ano  INTEGER PRIMARY KEY,
+	tid  INTEGER NOT NULL REFERENCES tenants (tid),
+	name TEXT NOT NULL,
+	UNIQUE (tid, name)
+);
+INSERT INTO attr_names (tid, name) SELECT DISTINCT tid, name FROM attr_values ORDER BY tid, name;
+CREATE TABLE attr_values_by_ano (
+	pk   INTEGER NOT NULL,
+	tno  INTEGER NOT NULL,
+	seq  INTEGER NOT NULL, -- the value's rank in the entity
+	ano  INTEGER NOT NULL,
+	num  REAL,
+	str  TEXT,
+	PRIMARY KEY (pk, tno, seq)
+) WITHOUT ROWID;
+INSERT INTO attr_values_by_ano (pk, tno, seq, ano, num, str)
+SELECT v.pk, v.tno, v.seq, n.ano, v.num, v.str FROM attr_values v JOIN attr_names n ON n.tid = v.tid AND n.name = v.name;
+DROP TRIGGER entities_delete_values;
+DROP TABLE attr_values;
+ALTER TABLE attr_values_by_ano RENAME TO attr_values;
+CREATE INDEX attr_values_by_num ON attr_values (ano, tno, num) WHERE num IS NOT NULL;
+CREATE INDEX attr_values_by_str ON attr_values (ano, tno, str) WHERE str IS NOT NULL;
+CREATE TRIGGER entities_delete_values AFTER DELETE ON entities BEGIN
+	DELETE FROM attr_values WHERE pk = old.pk;
+END;
+`,
 }}
 
 // migrate brings the schema of the database up to date, in one
@@ -181,12 +218,13 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		return tx.Commit()
 	}
 	for i := version; i < len(migrations); i++ {
-		m := migrations[i]
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i].sql); err != nil {
 			return fmt.Errorf("sqlite: migration %d: %w", i+1, err)
 		}
-		if m.fn != nil {
-			if err := m.fn(ctx, tx); err != nil {
+	}
+	for i := version; i < len(migrations); i++ {
+		if fn := migrations[i].fn; fn != nil {
+			if err := fn(ctx, tx); err != nil {
 				return fmt.Errorf("sqlite: migration %d: %w", i+1, err)
 			}
 		}

@@ -477,7 +477,7 @@ func comparisonCandidates(tid int64, c *query.Comparison, tnos []int64) *candida
 		if i > 0 {
 			out.sql += " UNION ALL "
 		}
-		out.sql += "SELECT pk FROM attr_values WHERE tid = ? AND name = ? AND tno" + placeholders(len(tnos)) + " AND " + cond.sql
+		out.sql += "SELECT pk FROM attr_values WHERE ano = (" + sqlAttrNo + ") AND tno" + placeholders(len(tnos)) + " AND " + cond.sql
 		out.args = append(append(append(out.args, tid, c.Path.Attr), anys(tnos)...), cond.args...)
 	}
 	return out

@@ -212,7 +212,7 @@ func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) err
 	return s.write(ctx, func(g *group) error {
 		w := &writer{reader: reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound}, tenant: tenant,
 			caches: s.caches, group: &g.caches, recent: &s.recent}
-		w.ix.ex = &w.reader
+		w.ix.ex, w.ix.numbers = &w.reader, numbers{w}
 		if err := w.lookupTenant(tenant); err != nil {
 			return err
 		}

@@ -408,7 +408,7 @@ func TestIndexUpdate(t *testing.T) {
 	dump := func(tx *sql.Tx) string {
 		var b strings.Builder
 		for _, q := range []string{
-			`SELECT pk, tno, seq, tid, name, num, str FROM attr_values ORDER BY pk, tno, seq`,
+			`SELECT pk, tno, seq, tid, name, num, str FROM attr_values JOIN attr_names USING (ano) ORDER BY pk, tno, seq`,
 			`SELECT tid, scope, pk FROM entity_scopes ORDER BY tid, scope, pk`,
 			`SELECT pk, tid, name, minx, maxx, miny, maxy, minz, maxz FROM geo_rtree ORDER BY pk, tid, name, minx, miny, minz`,
 			`SELECT b.pk, r.pk FROM geo_boxes b LEFT JOIN geo_rtree r USING (id) ORDER BY b.pk, r.pk`,
@@ -580,6 +580,87 @@ func TestMigrateDailyByDay(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrateValuesByAno: a database of schema version 6, whose value
+// rows hold the tenant and the name of their attribute, answers the same
+// queries once the rows name their attribute by number (version 7), the
+// same name in two tenants included.
+func TestMigrateValuesByAno(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "opentid.db")
+	db, err := sql.Open("sqlite", fileDSN(path, []string{"foreign_keys(1)"}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:6] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)
+	temp := benchNS + "temperature"
+	statements := []string{`INSERT INTO tenants (tid, name) VALUES (2, 'other')`,
+		`INSERT INTO types (tno, tid, type) VALUES (1, 1, '` + benchNS + `Sensor'), (2, 2, '` + benchNS + `Sensor')`}
+	for i, v := range []float64{21.5, 12.5} {
+		e := &ngsild.Entity{ID: fmt.Sprintf("urn:ngsi-ld:Sensor:%d", i+1), Types: []string{benchNS + "Sensor"},
+			Attrs:     map[string][]*ngsild.Attribute{temp: {{Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(v)), CreatedAt: now, ModifiedAt: now}}},
+			CreatedAt: now, ModifiedAt: now}
+		data, err := ngsild.MarshalEntity(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, tid := i+1, i+1
+		statements = append(statements,
+			fmt.Sprintf(`INSERT INTO entities (pk, tid, id, data, created_at, modified_at) VALUES (%d, %d, '%s', CAST('%s' AS BLOB), 0, 0)`, pk, tid, e.ID, data),
+			fmt.Sprintf(`INSERT INTO entity_types (tid, type, pk) VALUES (%d, '%s', %d)`, tid, e.Types[0], pk),
+			fmt.Sprintf(`INSERT INTO attr_values (pk, tno, seq, tid, name, num, str) VALUES (%d, %d, 0, %d, '%s', %g, NULL)`, pk, tid, tid, temp, v))
+	}
+	statements = append(statements, "PRAGMA user_version = 6")
+	for _, q := range statements {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openTemp(t, path)
+	defer s.Close()
+	var names int
+	if err := s.w.QueryRow(`SELECT count(*) FROM attr_values v JOIN attr_names n USING (ano) WHERE n.name = ?`, temp).Scan(&names); err != nil || names != 2 {
+		t.Fatalf("%d value rows named by number (%v), want 2", names, err)
+	}
+	for _, c := range []struct {
+		tenant string
+		op     query.Op
+		want   string
+	}{
+		{store.DefaultTenant, query.OpGreater, "urn:ngsi-ld:Sensor:1"},
+		{store.DefaultTenant, query.OpLess, ""},
+		{"other", query.OpLess, "urn:ngsi-ld:Sensor:2"},
+		{"other", query.OpGreater, ""},
+	} {
+		lit := query.Literal{Kind: query.KindNumber, Num: 20}
+		q := store.EntityQuery{Types: []string{benchNS + "Sensor"}, Limit: 10,
+			Q: &query.Comparison{Path: query.Path{Attr: temp}, Op: c.op, Value: query.Value{Single: &lit}}}
+		err := s.View(ctx, c.tenant, func(r store.Reader) error {
+			res, err := r.Query(q)
+			if err != nil {
+				return err
+			}
+			var got string
+			for _, e := range res.Entities {
+				got += e.ID
+			}
+			if got != c.want {
+				return fmt.Errorf("tenant %q, temperature %v 20: found %q, want %q", c.tenant, c.op, got, c.want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
 
