@@ -130,6 +130,7 @@ func TestCreateErrors(t *testing.T) {
 	}{
 		{"already exists", station, nil, "", 409, "AlreadyExists", "already exists"},
 		{"invalid JSON", `{"id": "urn:x:1", "type": `, nil, "", 400, "InvalidRequest", "JSON"},
+		{"two JSON values", `{"id": "urn:x:1", "type": "T"} {"id": "urn:x:2", "type": "T"}`, nil, "", 400, "InvalidRequest", "after the top-level value"},
 		{"not an object", `[1, 2]`, nil, "", 400, "BadRequestData", ""},
 		{"id not a URI", `{"id": "station 1", "type": "T"}`, nil, "", 400, "BadRequestData", "URI"},
 		{"no type", `{"id": "urn:x:1"}`, nil, "", 400, "BadRequestData", "type"},
@@ -155,6 +156,20 @@ func TestCreateErrors(t *testing.T) {
 	ts.must(http.StatusCreated, "POST", "/entities", `{"id": "urn:x:ld", "type": "T", "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"}`, "Content-Type", "application/ld+json")
 	ts.wantProblem(http.StatusNotAcceptable, "NotAcceptable", "GET", "/entities/urn:x:ld", "", "Accept", "text/html")
 	ts.must(http.StatusOK, "GET", "/entities/urn:x:ld", "", "Accept", "text/html;q=0.9, application/*;q=0.5")
+}
+
+// TestBodyTooLarge: a body over Config.MaxBodyBytes is refused with the
+// limit in the detail, whether its JSON would be valid or not.
+func TestBodyTooLarge(t *testing.T) {
+	ts := newTestServer(t, Config{MaxBodyBytes: 1024})
+	big := `{"id": "urn:x:big", "type": "T", "a": {"type": "Property", "value": "` + strings.Repeat("x", 2000) + `"}}`
+	for _, body := range []string{big, big[:1500]} {
+		r := ts.wantProblem(http.StatusBadRequest, "BadRequestData", "POST", "/entities", body)
+		if d, _ := r.object(t)["detail"].(string); !strings.Contains(d, "1024") {
+			t.Errorf("detail %q does not give the limit", d)
+		}
+	}
+	ts.must(http.StatusCreated, "POST", "/entities", `{"id": "urn:x:small", "type": "T"}`)
 }
 
 func TestRetrieveAndDeleteErrors(t *testing.T) {

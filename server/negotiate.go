@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -161,27 +160,46 @@ func decodeBody(r *http.Request) (any, error) {
 		d.v = nil
 		return v, nil
 	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, problemf(spec.ProblemBadRequestData, "request body larger than %d bytes", tooBig.Limit)
-		}
-		return nil, problemf(spec.ProblemInvalidRequest, "cannot read the request body: %v", err)
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, problemf(spec.ProblemInvalidRequest, "the request body is empty")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	// Decoded as it is read: the body is not kept whole beside the
+	// decoder's own buffer.
+	body := &readErrors{r: r.Body}
+	dec := json.NewDecoder(body)
 	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = errors.New("data after the top-level value")
+	}
+	if body.err != nil {
+		// The body could not be read: too large, or the connection failed.
+		var tooBig *http.MaxBytesError
+		if errors.As(body.err, &tooBig) {
+			return nil, problemf(spec.ProblemBadRequestData, "request body larger than %d bytes", tooBig.Limit)
+		}
+		return nil, problemf(spec.ProblemInvalidRequest, "cannot read the request body: %v", body.err)
+	}
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, problemf(spec.ProblemInvalidRequest, "the request body is empty")
+	case err != nil:
 		return nil, problemf(spec.ProblemInvalidRequest, "the request body is not valid JSON: %v", err)
 	}
-	if dec.More() {
-		return nil, problemf(spec.ProblemInvalidRequest, "the request body is not valid JSON: data after the top-level value")
-	}
 	return v, nil
+}
+
+// readErrors is a reader that keeps the first error of r other than
+// io.EOF: the decoder reports a read error as a syntax error at times.
+type readErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrors) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // linkContextURL returns the URL of the JSON-LD context Link header, ""

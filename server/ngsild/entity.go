@@ -78,7 +78,13 @@ func MarshalEntity(e *Entity) ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	return appendEntity(make([]byte, 0, 2048), e)
+	// About what an attribute with a value and three timestamps takes, so
+	// that the buffer seldom grows.
+	size := 256
+	for _, list := range e.Attrs {
+		size += 320 * len(list)
+	}
+	return appendEntity(make([]byte, 0, size), e)
 }
 
 // UnmarshalEntity decodes what MarshalEntity wrote. Numbers are kept as
