@@ -68,6 +68,11 @@ type recordingTx struct {
 // Get reads through the transaction and keeps a copy of what it read (or
 // that the entity is missing) for the write that usually follows.
 func (r *recordingTx) Get(id string) (*ngsild.Entity, error) {
+	if sg, ok := r.Tx.(store.SharedGetter); ok {
+		if _, written := r.index[id]; !written {
+			return r.getShared(sg, id)
+		}
+	}
 	e, err := r.Tx.Get(id)
 	if _, written := r.index[id]; written || (err != nil && !isMissing(err)) {
 		return e, err
@@ -83,6 +88,28 @@ func (r *recordingTx) Get(id string) (*ngsild.Entity, error) {
 		r.read = map[string]*ngsild.Entity{}
 	}
 	r.read[id] = c
+	return e, err
+}
+
+// getShared is Get from a store that can share its entities: the shared
+// one is kept as the state before the change, the caller gets a copy.
+func (r *recordingTx) getShared(sg store.SharedGetter, id string) (*ngsild.Entity, error) {
+	old, err := sg.GetShared(id)
+	if err != nil && !isMissing(err) {
+		return nil, err
+	}
+	var e *ngsild.Entity
+	if err == nil {
+		var ok bool
+		if e, ok = ngsild.CloneEntity(old); !ok {
+			// Not copied: the write reads the state before it again.
+			return r.Tx.Get(id)
+		}
+	}
+	if r.read == nil {
+		r.read = map[string]*ngsild.Entity{}
+	}
+	r.read[id] = old
 	return e, err
 }
 

@@ -87,6 +87,16 @@ type Tx interface {
 	SubscriptionTx
 }
 
+// SharedGetter is implemented by a Tx that can return an entity without
+// copying it: a caller that only reads the entity, or that needs a copy of
+// its own anyway, saves the store's copy.
+type SharedGetter interface {
+	// GetShared returns what Get returns, but perhaps shared with the
+	// store: neither the caller nor anything it hands the entity to may
+	// change it, ever.
+	GetShared(id string) (*ngsild.Entity, error)
+}
+
 // EntityQuery selects entities. Empty fields select everything; the
 // non-empty ones are combined with AND.
 type EntityQuery struct {

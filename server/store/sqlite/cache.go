@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"maps"
-	"slices"
 	"sync"
 
 	"github.com/opentid/opentid/server/ngsild"
@@ -214,10 +213,7 @@ func (w *writer) cacheKey(id string) cacheKey { return cacheKey{tid: w.tid, id: 
 // cachedEntity returns a copy of the cached entity id, and remembers its
 // index rows as Get does.
 func (w *writer) cachedEntity(id string) (*ngsild.Entity, bool) {
-	if w.tid == 0 {
-		return nil, false
-	}
-	c, ok := w.caches.ents.get(w.cacheKey(id), &w.mine.ents, &w.group.ents)
+	c, ok := w.cachedEntry(id)
 	if !ok {
 		return nil, false
 	}
@@ -226,6 +222,23 @@ func (w *writer) cachedEntity(id string) (*ngsild.Entity, bool) {
 		w.remember(id, c.sig)
 	}
 	return e, ok
+}
+
+func (w *writer) cachedEntry(id string) (*cachedEntity, bool) {
+	if w.tid == 0 {
+		return nil, false
+	}
+	return w.caches.ents.get(w.cacheKey(id), &w.mine.ents, &w.group.ents)
+}
+
+// GetShared is Get without a copy of a cached entity: the cache's own,
+// which is never changed (store.SharedGetter).
+func (w *writer) GetShared(id string) (*ngsild.Entity, error) {
+	if c, ok := w.cachedEntry(id); ok {
+		w.remember(id, c.sig)
+		return c.e, nil
+	}
+	return w.Get(id)
 }
 
 // cacheEntity records e, just read or written with index rows sig.
@@ -238,15 +251,33 @@ func (w *writer) cacheEntity(e *ngsild.Entity, sig indexSig) {
 	}
 }
 
-// cachedHistory returns the cached history of entity id, with copies of
-// its types and series that the caller may change.
-func (w *writer) cachedHistory(id string) (int64, []string, map[[2]string]series, bool) {
+// cachedHistory returns the cached history of entity id. Its types must
+// not be changed; its series are copied before their first change
+// (seriesMap).
+func (w *writer) cachedHistory(id string) (int64, []string, seriesMap, bool) {
 	if w.tid == 0 {
-		return 0, nil, nil, false
+		return 0, nil, seriesMap{}, false
 	}
 	c, ok := w.caches.hist.get(w.cacheKey(id), &w.mine.hist, &w.group.hist)
 	if !ok {
-		return 0, nil, nil, false
+		return 0, nil, seriesMap{}, false
 	}
-	return c.hid, slices.Clone(c.types), maps.Clone(c.series), true
+	return c.hid, c.types, seriesMap{m: c.series, shared: true}, true
+}
+
+// seriesMap is the series of an entity by name and datasetId. When shared
+// (a cached history's), the map is copied before its first change.
+type seriesMap struct {
+	m      map[[2]string]series
+	shared bool
+}
+
+func (sm *seriesMap) set(k [2]string, s series) {
+	if sm.shared || sm.m == nil {
+		sm.m, sm.shared = maps.Clone(sm.m), false
+		if sm.m == nil {
+			sm.m = map[[2]string]series{}
+		}
+	}
+	sm.m[k] = s
 }

@@ -231,19 +231,37 @@ func TestHistoryCacheFollowsChanges(t *testing.T) {
 	// The series is created by a transaction that rolls back.
 	boom := errors.New("boom")
 	update(func(tx store.Tx) error { return tx.DeleteHistory(id, "", "", false) })
-	err := s.Update(ctx, "cache", func(tx store.Tx) error {
-		if err := add(tx); err != nil {
-			return err
+	rolledBack := func(fn func(tx store.Tx) error) {
+		t.Helper()
+		err := s.Update(ctx, "cache", func(tx store.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update: %v", err)
 		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("Update: %v", err)
 	}
+	rolledBack(add)
 	update(add)
 	if n := count(); n != 1 {
 		t.Fatalf("after deletion and a rolled-back write: %d instances, want 1", n)
 	}
+
+	// A new series of a cached history, created by a transaction that
+	// rolls back: the cached history must not keep it.
+	other := func(tx store.Tx) error {
+		obs := cacheT0.Add(time.Hour)
+		return tx.AddInstances(id, types, map[string][]*ngsild.Attribute{benchNS + "flow": {{
+			Type: ngsild.TypeProperty, Value: json.Number("7"), ObservedAt: obs.Format(time.RFC3339), CreatedAt: obs, ModifiedAt: obs}}})
+	}
+	rolledBack(other)
+	update(other)
+	if n := count(); n != 2 {
+		t.Fatalf("after a rolled-back new series written again: %d instances, want 2", n)
+	}
+	update(func(tx store.Tx) error { return tx.DeleteHistory(id, benchNS+"flow", "", true) })
 
 	// One attribute's history deleted, then written again.
 	update(func(tx store.Tx) error { return tx.DeleteHistory(id, cacheAttr, "", true) })
@@ -254,7 +272,7 @@ func TestHistoryCacheFollowsChanges(t *testing.T) {
 
 	// The last instance deleted: the history goes with it.
 	var iid string
-	err = s.View(ctx, "cache", func(r store.Reader) error {
+	err := s.View(ctx, "cache", func(r store.Reader) error {
 		h, err := r.History(id, store.TemporalQuery{})
 		if err == nil {
 			iid = h.Attrs[0].Instances[0].InstanceID

@@ -191,14 +191,17 @@ func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.Value
 	}
 	// A row of the same attribute that holds another value is changed in
 	// place, queued (flush); the others are written whole, now. The rows
-	// of the two kinds are distinct.
-	var args, values []any
+	// of the two kinds are distinct, and distinct from the rows deleted.
+	// The keys are boxed once for all the rows of the entity.
+	var args []any
+	pkv := any(pk)
 	for _, tno := range tnos {
+		tnov := any(tno)
 		for seq, v := range vals {
 			switch {
 			case seq < len(old.vals) && sameValue(old.vals[seq], v):
 			case seq < len(old.vals) && old.vals[seq].Name == v.Name:
-				values = append(values, pk, tno, seq, v.Num, v.Str)
+				ix.pending = append(ix.pending, pkv, tnov, seq, v.Num, v.Str)
 			default:
 				if args, err = ix.appendValueRow(args, tid, pk, tno, seq, v); err != nil {
 					return err
@@ -219,7 +222,6 @@ func (ix *indexer) update(tid, pk int64, e *ngsild.Entity, vals []sqlindex.Value
 	if err := execRows(ix.ex, valuesUpsert, args); err != nil {
 		return fmt.Errorf("values: %w", err)
 	}
-	ix.pending = append(ix.pending, values...)
 	if old.boxed {
 		if _, err := ix.ex.exec(sqlDelBoxes, pk); err != nil {
 			return err

@@ -180,13 +180,16 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 	// Until the rows are all written, the cache does not know them.
 	key := w.cacheKey(id)
 	w.mine.hist.forget(key)
-	merged := slices.Clone(known)
-	merged = append(merged, types...)
-	slices.Sort(merged)
-	merged = slices.Compact(merged)
-	rawTypes, _ := json.Marshal(merged)
+	merged := known
+	if !sortedSubset(types, known) {
+		merged = slices.Clone(known)
+		merged = append(merged, types...)
+		slices.Sort(merged)
+		merged = slices.Compact(merged)
+	}
 	switch {
 	case hid == 0:
+		rawTypes, _ := json.Marshal(merged)
 		res, err := w.exec(sqlHistAddEntity, w.tid, id, string(rawTypes))
 		if err == nil {
 			hid, err = res.LastInsertId()
@@ -195,6 +198,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 			return fmt.Errorf("sqlite: history of %q: %w", id, err)
 		}
 	case !slices.Equal(merged, known):
+		rawTypes, _ := json.Marshal(merged)
 		if _, err := w.exec(sqlHistSetTypes, string(rawTypes), hid); err != nil {
 			return fmt.Errorf("sqlite: history of %q: %w", id, err)
 		}
@@ -204,7 +208,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 		total += len(list)
 	}
 	if total == 0 {
-		w.mine.hist.set(key, &cachedHistory{hid: hid, types: merged, series: bySeries})
+		w.mine.hist.set(key, &cachedHistory{hid: hid, types: merged, series: bySeries.m})
 		return nil
 	}
 	// The rows join those of the other AddInstances calls of the
@@ -214,7 +218,7 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 			if a == nil {
 				continue
 			}
-			s, err := w.seriesIn(bySeries, hid, name, a)
+			s, err := w.seriesIn(&bySeries, hid, name, a)
 			if err != nil {
 				return fmt.Errorf("sqlite: history of %q: %w", id, err)
 			}
@@ -223,8 +227,19 @@ func (w *writer) AddInstances(id string, types []string, attrs map[string][]*ngs
 			}
 		}
 	}
-	w.mine.hist.set(key, &cachedHistory{hid: hid, types: merged, series: bySeries})
+	w.mine.hist.set(key, &cachedHistory{hid: hid, types: merged, series: bySeries.m})
 	return nil
+}
+
+// sortedSubset reports whether every element of list is in sorted, a
+// sorted list without duplicates.
+func sortedSubset(list, sorted []string) bool {
+	for _, v := range list {
+		if _, found := slices.BinarySearch(sorted, v); !found {
+			return false
+		}
+	}
+	return true
 }
 
 // flushInstances writes the instances that AddInstances collected: it
@@ -280,14 +295,14 @@ func (w *writer) Instance(id, name, instanceID string) (store.Instance, error) {
 
 // histEntitySeries is histEntity with the series of the history by name
 // and datasetId, in one statement.
-func (w *writer) histEntitySeries(id string) (int64, []string, map[[2]string]series, error) {
+func (w *writer) histEntitySeries(id string) (int64, []string, seriesMap, error) {
 	if hid, types, bySeries, ok := w.cachedHistory(id); ok {
 		return hid, types, bySeries, nil
 	}
 	out := map[[2]string]series{}
 	rows, err := w.query(sqlHistEntitySeries, w.tid, id)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+		return 0, nil, seriesMap{}, fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
 	var hid int64
 	var raw string
@@ -303,24 +318,24 @@ func (w *writer) histEntitySeries(id string) (int64, []string, map[[2]string]ser
 		return nil
 	})
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+		return 0, nil, seriesMap{}, fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
 	if hid == 0 {
-		return 0, nil, out, nil
+		return 0, nil, seriesMap{m: out}, nil
 	}
 	var types []string
 	if err := json.Unmarshal([]byte(raw), &types); err != nil {
-		return 0, nil, nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+		return 0, nil, seriesMap{}, fmt.Errorf("sqlite: history of %q: %w", id, err)
 	}
-	return hid, types, out, nil
+	return hid, types, seriesMap{m: out}, nil
 }
 
 // seriesIn is seriesFor with the series of the entity known: it creates
 // the series when missing and records a's type as the series' latest,
 // keeping known in step.
-func (w *writer) seriesIn(known map[[2]string]series, hid int64, name string, a *ngsild.Attribute) (series, error) {
+func (w *writer) seriesIn(known *seriesMap, hid int64, name string, a *ngsild.Attribute) (series, error) {
 	key := [2]string{name, a.DatasetID}
-	s, ok := known[key]
+	s, ok := known.m[key]
 	switch {
 	case !ok:
 		s = series{name: name, dataset: a.DatasetID, typ: a.Type, unit: a.UnitCode}
@@ -331,13 +346,14 @@ func (w *writer) seriesIn(known map[[2]string]series, hid int64, name string, a 
 		if err != nil {
 			return s, err
 		}
+		known.set(key, s)
 	case s.typ != a.Type:
 		s.typ = a.Type
 		if _, err := w.exec(sqlHistSetType, a.Type, s.sid); err != nil {
 			return s, err
 		}
+		known.set(key, s)
 	}
-	known[key] = s
 	return s, nil
 }
 
