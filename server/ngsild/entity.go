@@ -87,6 +87,10 @@ func MarshalEntity(e *Entity) ([]byte, error) {
 	return appendEntity(make([]byte, 0, size), e)
 }
 
+// AppendEntity appends to dst what MarshalEntity returns for e, which
+// must not be nil.
+func AppendEntity(dst []byte, e *Entity) ([]byte, error) { return appendEntity(dst, e) }
+
 // UnmarshalEntity decodes what MarshalEntity wrote. Numbers are kept as
 // json.Number so that integers survive a round trip unchanged.
 func UnmarshalEntity(data []byte) (*Entity, error) {

@@ -267,7 +267,7 @@ func (w *writer) flushInstances() error {
 		iid++
 	}
 	err := w.writeBatch(b)
-	*b = instanceBatch{}
+	b.release()
 	if err == nil {
 		err = w.noteRecent(n)
 	}
@@ -386,6 +386,19 @@ func (w *writer) seriesFor(hid int64, name string, a *ngsild.Attribute) (series,
 // multi-row statements.
 type instanceBatch struct {
 	rows []any // the values of the rows, 8 per row
+	buf  *[]any
+	// The instances of a batch of readings share their timestamps: each
+	// is boxed once in a row.
+	ts, created       int64
+	tsBox, createdBox any
+}
+
+// boxOnce returns v in an interface, the one of last when v is its value.
+func boxOnce(v int64, last *int64, boxed *any) any {
+	if *boxed == nil || *last != v {
+		*last, *boxed = v, v
+	}
+	return *boxed
 }
 
 // add encodes one instance of series s.
@@ -405,8 +418,22 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 	if row.data != nil {
 		data = string(row.data)
 	}
-	b.rows = append(b.rows, s.sid, row.ts, iid, created.UnixMicro(), mod, row.observed, row.num, data)
+	if b.buf == nil {
+		b.buf = getRows()
+		b.rows = *b.buf
+	}
+	b.rows = append(b.rows, s.sid, boxOnce(row.ts, &b.ts, &b.tsBox), iid, boxOnce(created.UnixMicro(), &b.created, &b.createdBox),
+		mod, row.observed, row.num, data)
 	return nil
+}
+
+// release empties b and gives its buffer back (buffers.go).
+func (b *instanceBatch) release() {
+	if b.buf != nil {
+		*b.buf = b.rows
+		putRows(b.buf)
+	}
+	*b = instanceBatch{}
 }
 
 // writeBatch inserts the rows of b into hist_recent; the daily rollup
@@ -421,6 +448,7 @@ func (w *writer) writeBatch(b *instanceBatch) error {
 // insertInstance writes one instance row (to hist_recent).
 func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
 	var b instanceBatch
+	defer b.release()
 	if err := b.add(s, iid, a, created, modified); err != nil {
 		return err
 	}

@@ -159,6 +159,9 @@ type writer struct {
 	// place), written together by flushEntities.
 	rewrites  []any
 	rewriteAt map[int64]int
+	// rewriteBufs are the buffers of the queued rows' data, reused once
+	// they are written (buffers.go).
+	rewriteBufs []*[]byte
 }
 
 // entitiesUpdate rewrites entity rows, (pk, data, created, modified) each.
@@ -185,7 +188,12 @@ func (w *writer) queueEntity(pk int64, data []byte, created, modified int64) {
 func (w *writer) flushEntities() error {
 	if len(w.rewrites) > 0 {
 		err := execRows(&w.reader, entitiesUpdate, w.rewrites)
+		clear(w.rewrites)
 		w.rewrites, w.rewriteAt = w.rewrites[:0], nil
+		for _, b := range w.rewriteBufs {
+			putBytes(b)
+		}
+		w.rewriteBufs = w.rewriteBufs[:0]
 		if err != nil {
 			return fmt.Errorf("sqlite: replace entities: %w", err)
 		}
@@ -250,10 +258,12 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if e == nil || e.ID == "" {
 		return errors.New("sqlite: put: entity without id")
 	}
-	data, err := ngsild.MarshalEntity(e)
+	buf := getBytes()
+	data, err := ngsild.AppendEntity(*buf, e)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
 	}
+	*buf = data
 	sig := sigOf(e)
 	// The tenant is created by its first write, in this transaction.
 	if err := w.ensureTenant(); err != nil {
@@ -278,6 +288,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		res, err := w.exec(sqlInsert, w.tid, e.ID, data, created, modified)
+		putBytes(buf)
 		if err != nil {
 			return fmt.Errorf("sqlite: insert %q: %w", e.ID, err)
 		}
@@ -292,6 +303,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 		addTypes = !known || !slices.Equal(old.types, sig.types)
 		addAttrs = !known || !slices.Equal(old.attrs, sig.attrs)
 		w.queueEntity(pk, data, created, modified)
+		w.rewriteBufs = append(w.rewriteBufs, buf)
 		var q [][]any
 		if addTypes {
 			q = append(q, []any{sqlDelTypes, pk})
