@@ -99,6 +99,12 @@ func BenchmarkIngestBatchUpsertParallel(b *testing.B) {
 	benchIngest(b, "/entityOperations/upsert?options=update", 4, 200, 1000, sensorBatch)
 }
 
+// BenchmarkIngestBatchUpsertManySeries: a town's sensors, 10 gateways of
+// 100 sensors each (10,000 attribute histories), after 50 days.
+func BenchmarkIngestBatchUpsertManySeries(b *testing.B) {
+	benchIngest(b, "/entityOperations/upsert?options=update", 10, 50, 1000, sensorBatch)
+}
+
 // sensorBatch is the i-th batch of client's 100 sensors: 10 numeric
 // attributes each, observed one minute after the previous batch; a
 // history batch (i < 0) is observed -i days before the first. It is built
