@@ -155,22 +155,22 @@ func (w *writer) noteRecent(n int64) error {
 	rs := w.recent
 	rs.rows += n
 	for rs.rows >= rs.bound {
-		var bound int64
-		err := w.queryRow(sqlRecentSliceEnd, rs.cursor, rs.slice()-1).Scan(&bound)
+		var last int64
+		err := w.queryRow(sqlRecentSliceEnd, rs.cursor, rs.slice()-1).Scan(&last)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			// Fewer than a slice after the cursor: up to the last series.
-			bound = math.MaxInt64
+			last = math.MaxInt64
 		case err != nil:
 			return fmt.Errorf("sqlite: move recent instances: %w", err)
 		}
-		moved, err := w.moveRecent(rs.cursor, bound)
+		moved, err := w.moveRecent(rs.cursor, last)
 		if err != nil {
 			return err
 		}
 		rs.rows -= moved
-		rs.cursor = bound
-		if bound == math.MaxInt64 {
+		rs.cursor = last
+		if last == math.MaxInt64 {
 			// Round the series: the count is exact again.
 			rs.cursor = 0
 			if err := rs.count(w.queryRow); err != nil {
