@@ -146,9 +146,13 @@ func (r *reader) ListSubscriptions(limit, offset int) ([]store.StoredSubscriptio
 
 // SubscriptionGeneration returns the change counter of the tenant's
 // subscriptions.
+// sqlSubscriptionGen reads the generation of a tenant's subscriptions,
+// which every write that may notify reads (prepared with the others).
+const sqlSubscriptionGen = `SELECT gen FROM subscription_gens WHERE tid = ?`
+
 func (r *reader) SubscriptionGeneration() (int64, error) {
 	var gen int64
-	err := r.queryRow(`SELECT gen FROM subscription_gens WHERE tid = ?`, r.tid).Scan(&gen)
+	err := r.queryRow(sqlSubscriptionGen, r.tid).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

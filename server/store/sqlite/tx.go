@@ -27,9 +27,9 @@ const (
 )
 
 var (
-	readStatements  = append([]string{sqlTenantID, sqlGet, sqlDueCheck, sqlNextDue}, temporalReadStatements...)
+	readStatements  = append([]string{sqlTenantID, sqlGet, sqlDueCheck, sqlNextDue, sqlSubscriptionGen}, temporalReadStatements...)
 	writeStatements = append([]string{sqlTenantID, sqlGet, sqlLookupPK, sqlGetPK, sqlInsert, sqlDelTypes, sqlDelAttrs, sqlAddTypes, sqlAddAttrs, sqlDelEntity,
-		sqlTypeNo, sqlAddTypeNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelValuesFrom, sqlDelBoxes, sqlDelScopes,
+		sqlSubscriptionGen, sqlTypeNo, sqlAddTypeNo, sqlAttrNo, sqlAddAttrNo, sqlAddScopes, sqlAddBox, sqlAddRTree, sqlDelValues, sqlDelValuesFrom, sqlDelBoxes, sqlDelScopes,
 		sqlSavepoint, sqlRelease, sqlRollbackTo}, slices.Concat(outboxStatements, valuesInsert.statements(), valuesUpsert.statements(), valuesUpdate.statements(), entitiesUpdate.statements(), temporalStatements())...)
 )
 
