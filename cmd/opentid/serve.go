@@ -47,6 +47,9 @@ type serveConfig struct {
 	// validateModels says where entities of the standard's types are
 	// validated on write: all, none or a list of tenants.
 	validateModels string
+	// cacheEntries bounds the SQLite writer's caches (0: the store's
+	// default, negative: none).
+	cacheEntries int
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -86,6 +89,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.retention, "retention", env("OPENTID_RETENTION", "0"), "how long attribute instances are kept, e.g. 90d or 720h; 0 keeps them for ever (env OPENTID_RETENTION)")
 	fs.StringVar(&c.tenantRetention, "tenant-retention", env("OPENTID_TENANT_RETENTION", ""), "per-tenant retention overrides: tenant=period[,tenant=period...], '-' for the default tenant (env OPENTID_TENANT_RETENTION)")
 	fs.StringVar(&c.validateModels, "validate-models", env("OPENTID_VALIDATE_MODELS", "all"), "validate entities of the standard's data models on every write: all, none, or tenant[,tenant...] with '-' for the default tenant (env OPENTID_VALIDATE_MODELS)")
+	fs.IntVar(&c.cacheEntries, "cache-entries", envInt("OPENTID_CACHE_ENTRIES", 0), "SQLite store: entities the writer keeps in memory, about 5 KB each for ten attributes; 0 for the default (8192), -1 for none (env OPENTID_CACHE_ENTRIES)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -116,7 +120,8 @@ func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 }
 
 // openStore opens the store the --db value names.
-func openStore(ctx context.Context, db, sync string) (store.Store, error) {
+func openStore(ctx context.Context, c serveConfig) (store.Store, error) {
+	db := c.db
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
 		// Several processes may share the database (replicas).
 		st, err := postgres.Open(ctx, db, postgres.Options{})
@@ -125,7 +130,7 @@ func openStore(ctx context.Context, db, sync string) (store.Store, error) {
 		}
 		return st, nil
 	}
-	return sqlite.Open(ctx, db, sqlite.Options{Synchronous: strings.ToUpper(sync)})
+	return sqlite.Open(ctx, db, sqlite.Options{Synchronous: strings.ToUpper(c.sync), CacheEntries: c.cacheEntries})
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -153,7 +158,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{"--validate-models: " + err.Error()}
 	}
-	st, err := openStore(ctx, c.db, c.sync)
+	st, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}

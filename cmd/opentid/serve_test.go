@@ -192,6 +192,27 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// TestServeCacheEntries: --cache-entries and OPENTID_CACHE_ENTRIES reach
+// the configuration, the flag over the variable.
+func TestServeCacheEntries(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want int
+	}{{nil, "", 0}, {nil, "20000", 20000}, {[]string{"--cache-entries", "-1"}, "20000", -1}} {
+		getenv := func(name string) string {
+			if name == "OPENTID_CACHE_ENTRIES" {
+				return c.env
+			}
+			return ""
+		}
+		conf, err := parseServeFlags(c.args, getenv, io.Discard)
+		if err != nil || conf.cacheEntries != c.want {
+			t.Errorf("%v with %q: cache entries %d (%v), want %d", c.args, c.env, conf.cacheEntries, err, c.want)
+		}
+	}
+}
+
 func TestRunUsage(t *testing.T) {
 	var out, errOut strings.Builder
 	ctx := context.Background()

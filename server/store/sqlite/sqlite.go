@@ -35,10 +35,11 @@ type Options struct {
 	Synchronous string
 	// ReadConns is the size of the pool of read connections; 4 when zero.
 	ReadConns int
-	// CacheEntries bounds the writer's caches of entities and of history
-	// series (cache.go), in entities; 8,192 when zero, none when
-	// negative. An entity of ten attributes takes about 5 KB there (about
-	// 40 MB at the default bound).
+	// CacheEntries bounds each of the writer's caches (cache.go): of
+	// entities, of history series (by entity) and of type and attribute
+	// numbers; 8,192 when zero, none when negative. An entity of ten
+	// attributes takes about 5 KB there (about 40 MB at the default
+	// bound).
 	CacheEntries int
 }
 
