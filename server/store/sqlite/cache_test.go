@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
@@ -213,12 +214,7 @@ func TestHistoryCacheFollowsChanges(t *testing.T) {
 		}
 		return n
 	}
-	update := func(fn func(tx store.Tx) error) {
-		t.Helper()
-		if err := s.Update(ctx, "cache", fn); err != nil {
-			t.Fatal(err)
-		}
-	}
+	update := func(fn func(tx store.Tx) error) { t.Helper(); mustUpdate(t, s, fn) }
 	update(add)
 	update(add)
 	if n := count(); n != 2 {
@@ -482,5 +478,103 @@ func TestNumbersFollowRollbacks(t *testing.T) {
 	}
 	if s.caches.nums.len() == 0 {
 		t.Error("no number cached")
+	}
+}
+
+// TestInPlaceChangesOfRecentInstances: a patch or a deletion of one
+// instance moves its own series only, and the deletion of a history
+// drops the recent instances of its series; the other series of the
+// entity keep their recent instances, and no recent instance is left
+// without its series.
+func TestInPlaceChangesOfRecentInstances(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "inplace.db"))
+	defer s.Close()
+	ctx := context.Background()
+	const id = "urn:ngsi-ld:Sensor:ip"
+	a, b, c := benchNS+"a", benchNS+"b", benchNS+"c"
+	err := s.Update(ctx, "cache", func(tx store.Tx) error {
+		attrs := map[string][]*ngsild.Attribute{}
+		for _, name := range []string{a, b, c} {
+			for i := range 2 {
+				obs := cacheT0.Add(time.Duration(i) * time.Minute)
+				attrs[name] = append(attrs[name], &ngsild.Attribute{Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(i + 1)),
+					ObservedAt: obs.Format(time.RFC3339), CreatedAt: obs, ModifiedAt: obs})
+			}
+		}
+		return tx.AddInstances(id, []string{benchNS + "Sensor"}, attrs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := func() map[string][]string {
+		t.Helper()
+		out := map[string][]string{}
+		err := s.View(ctx, "cache", func(r store.Reader) error {
+			h, err := r.History(id, store.TemporalQuery{})
+			if err != nil {
+				return err
+			}
+			for _, at := range h.Attrs {
+				for _, in := range at.Instances {
+					out[at.Name] = append(out[at.Name], fmt.Sprint(in.Attr.Value))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	instanceOf := func(name string, i int) string {
+		t.Helper()
+		var iid string
+		err := s.View(ctx, "cache", func(r store.Reader) error {
+			h, err := r.History(id, store.TemporalQuery{Attrs: []string{name}})
+			if err == nil {
+				iid = h.Attrs[0].Instances[i].InstanceID
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iid
+	}
+	update := func(fn func(tx store.Tx) error) { t.Helper(); mustUpdate(t, s, fn) }
+	// Patch b's first instance, delete both of a's: a's series goes, b
+	// and c stay, c's instances still recent.
+	bFirst, aFirst, aSecond := instanceOf(b, 0), instanceOf(a, 0), instanceOf(a, 1)
+	at := cacheT0.Add(time.Hour)
+	update(func(tx store.Tx) error {
+		return tx.PatchInstance(id, b, bFirst, &ngsild.Attribute{Type: ngsild.TypeProperty, Value: json.Number("9"),
+			ObservedAt: cacheT0.Format(time.RFC3339), ModifiedAt: at})
+	})
+	update(func(tx store.Tx) error { return tx.DeleteInstance(id, a, aFirst) })
+	update(func(tx store.Tx) error { return tx.DeleteInstance(id, a, aSecond) })
+	want := map[string][]string{b: {"9", "2"}, c: {"1", "2"}}
+	if got := history(); !cmp.Equal(got, want) {
+		t.Fatalf("after a patch and deletions: %v, want %v", got, want)
+	}
+	var recent int
+	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent r JOIN hist_series s USING (sid) WHERE s.name = ?`, c).Scan(&recent); err != nil || recent != 2 {
+		t.Fatalf("%d recent instances of the untouched series (%v), want 2", recent, err)
+	}
+	// Delete c's history: its recent instances go with it.
+	update(func(tx store.Tx) error { return tx.DeleteHistory(id, c, "", true) })
+	if got, want := history(), map[string][]string{b: {"9", "2"}}; !cmp.Equal(got, want) {
+		t.Fatalf("after deleting a history: %v, want %v", got, want)
+	}
+	var orphans int
+	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent WHERE sid NOT IN (SELECT sid FROM hist_series)`).Scan(&orphans); err != nil || orphans != 0 {
+		t.Fatalf("%d recent instances without their series (%v)", orphans, err)
+	}
+}
+
+// mustUpdate runs fn in a write transaction of tenant "cache".
+func mustUpdate(t *testing.T, s *Store, fn func(tx store.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), "cache", fn); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -190,6 +190,32 @@ func (w *writer) mergeRecent() error {
 	return nil
 }
 
+// mergeSeries moves the recent instances of series sid to hist_instances.
+func (w *writer) mergeSeries(sid int64) error {
+	moved, err := w.moveRecent(sid-1, sid)
+	w.recent.rows -= moved
+	return err
+}
+
+// sqlRecentDropSeries removes the recent instances of the series of an
+// entity's history (?1) that are about to be deleted: of every series, of
+// an attribute (?2) or of one of its datasets (?3).
+const sqlRecentDropSeries = `DELETE FROM hist_recent WHERE sid IN (SELECT sid FROM hist_series WHERE hid = ?1
+	AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR dataset = ?3))`
+
+// dropRecent removes the recent instances of the series of history hid
+// that DeleteHistory deletes: those of attribute name (all when nil) with
+// datasetId dataset (all when nil). Deleted, they need no move.
+func (w *writer) dropRecent(hid int64, name, dataset any) error {
+	res, err := w.exec(sqlRecentDropSeries, hid, name, dataset)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete recent instances: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	w.recent.rows -= n
+	return nil
+}
+
 // moveRecent moves the recent instances of the series in (from, to] to
 // hist_instances and the daily rollup, and returns how many moved.
 func (w *writer) moveRecent(from, to int64) (int64, error) {

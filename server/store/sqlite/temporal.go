@@ -593,13 +593,13 @@ func (w *writer) PatchInstance(id, name, instanceID string, a *ngsild.Attribute)
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
-	// In place: on hist_instances alone (recent.go).
-	if err := w.mergeRecent(); err != nil {
-		return err
-	}
 	w.mine.hist.forget(w.cacheKey(id))
 	_, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
+		return err
+	}
+	// In place: on hist_instances alone (recent.go).
+	if err := w.mergeSeries(s.sid); err != nil {
 		return err
 	}
 	var created int64
@@ -622,13 +622,13 @@ func (w *writer) DeleteInstance(id, name, instanceID string) error {
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
-	// In place: on hist_instances alone (recent.go).
-	if err := w.mergeRecent(); err != nil {
-		return err
-	}
 	w.mine.hist.forget(w.cacheKey(id))
 	hid, s, iid, ts, err := w.lookupInstance(id, name, instanceID)
 	if err != nil {
+		return err
+	}
+	// In place: on hist_instances alone (recent.go).
+	if err := w.mergeSeries(s.sid); err != nil {
 		return err
 	}
 	if _, err := w.exec(`DELETE FROM hist_instances WHERE sid = ? AND ts = ? AND iid = ?`, s.sid, ts, iid); err != nil {
@@ -640,10 +640,11 @@ func (w *writer) DeleteInstance(id, name, instanceID string) error {
 	return w.dropEmpty(hid)
 }
 
-// dropEmpty removes the series of entity hid that have no instance left,
-// and the entity's history when no series is left.
+// dropEmpty removes the series of entity hid that have no instance left
+// in either table, and the entity's history when no series is left.
 func (w *writer) dropEmpty(hid int64) error {
-	if _, err := w.exec(`DELETE FROM hist_series WHERE hid = ? AND NOT EXISTS (SELECT 1 FROM hist_instances i WHERE i.sid = hist_series.sid)`, hid); err != nil {
+	if _, err := w.exec(`DELETE FROM hist_series WHERE hid = ? AND NOT EXISTS (SELECT 1 FROM hist_instances i WHERE i.sid = hist_series.sid)
+	AND NOT EXISTS (SELECT 1 FROM hist_recent r WHERE r.sid = hist_series.sid)`, hid); err != nil {
 		return fmt.Errorf("sqlite: drop empty series: %w", err)
 	}
 	if _, err := w.exec(`DELETE FROM hist_entities WHERE hid = ? AND NOT EXISTS (SELECT 1 FROM hist_series s WHERE s.hid = ?)`, hid, hid); err != nil {
@@ -657,10 +658,6 @@ func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) err
 	if err := w.flushInstances(); err != nil {
 		return err
 	}
-	// In place: on hist_instances alone (recent.go).
-	if err := w.mergeRecent(); err != nil {
-		return err
-	}
 	w.mine.hist.forget(w.cacheKey(id))
 	hid, _, err := w.histEntity(id)
 	if err != nil {
@@ -668,6 +665,18 @@ func (w *writer) DeleteHistory(id, name, datasetID string, allDatasets bool) err
 	}
 	if hid == 0 {
 		return fmt.Errorf("sqlite: history of %q: %w", id, store.ErrNotFound)
+	}
+	// The recent instances of the series deleted go first: hist_recent
+	// has no foreign key to cascade from hist_series (recent.go).
+	var attr, dataset any
+	if name != "" {
+		attr = name
+		if !allDatasets {
+			dataset = datasetID
+		}
+	}
+	if err := w.dropRecent(hid, attr, dataset); err != nil {
+		return err
 	}
 	var res sql.Result
 	switch {
