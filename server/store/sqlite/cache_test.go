@@ -578,3 +578,56 @@ func mustUpdate(t *testing.T, s *Store, fn func(tx store.Tx) error) {
 		t.Fatal(err)
 	}
 }
+
+// TestRetentionOfRecentInstances: retention removes the recent instances
+// older than its cutoff, and leaves the series that have none in
+// hist_recent.
+func TestRetentionOfRecentInstances(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "retention.db"))
+	defer s.Close()
+	const id = "urn:ngsi-ld:Sensor:rt"
+	a, b := benchNS+"a", benchNS+"b"
+	instance := func(at time.Duration, v int) *ngsild.Attribute {
+		obs := cacheT0.Add(at)
+		return &ngsild.Attribute{Type: ngsild.TypeProperty, Value: json.Number(fmt.Sprint(v)), ObservedAt: obs.Format(time.RFC3339), CreatedAt: obs, ModifiedAt: obs}
+	}
+	day := 24 * time.Hour
+	mustUpdate(t, s, func(tx store.Tx) error {
+		return tx.AddInstances(id, []string{benchNS + "Sensor"}, map[string][]*ngsild.Attribute{
+			a: {instance(0, 1), instance(time.Hour, 2), instance(2*day, 3)},
+			b: {instance(2*day, 4), instance(3*day, 5)}})
+	})
+	var removed int
+	mustUpdate(t, s, func(tx store.Tx) error {
+		var err error
+		removed, err = tx.PurgeHistory(cacheT0.Add(day), 1000)
+		return err
+	})
+	if removed != 2 {
+		t.Errorf("%d instances removed, want 2", removed)
+	}
+	err := s.View(context.Background(), "cache", func(r store.Reader) error {
+		h, err := r.History(id, store.TemporalQuery{AggrMethods: []store.AggrMethod{store.AggrSum}, AggrPeriod: store.Period{Duration: day},
+			Timerel: store.TimeAfter, TimeAt: cacheT0.Add(-day)})
+		if err != nil {
+			return err
+		}
+		got := map[string][]any{}
+		for _, at := range h.Attrs {
+			for _, p := range at.Aggregates {
+				got[at.Name] = append(got[at.Name], p.Values[store.AggrSum])
+			}
+		}
+		if want := map[string][]any{a: {3.0}, b: {4.0, 5.0}}; !cmp.Equal(got, want) {
+			return fmt.Errorf("daily sums after retention %v, want %v", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recent int
+	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent r JOIN hist_series s USING (sid) WHERE s.name = ?`, b).Scan(&recent); err != nil || recent != 2 {
+		t.Errorf("%d recent instances of the series without old ones (%v), want 2", recent, err)
+	}
+}

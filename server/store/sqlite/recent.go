@@ -32,9 +32,11 @@ import (
 // those still in hist_recent themselves.
 //
 // Readers read both tables, in the same snapshot: an instance is in one
-// or the other. The writes that change instances in place (patch,
-// deletion, retention, deletion of a history) move the recent instances
-// first and work on hist_instances alone.
+// or the other. The writes that change instances in place work on
+// hist_instances alone: a patch or deletion of an instance moves the
+// recent instances of its series first, retention those of the series
+// with recent instances older than its cutoff; the deletion of a history
+// deletes the recent instances of its series.
 const sqlRecentSchema = `
 CREATE TABLE hist_recent (
 	sid      INTEGER NOT NULL,
@@ -181,20 +183,36 @@ func (w *writer) noteRecent(n int64) error {
 	return nil
 }
 
-// mergeRecent moves all the recent instances to hist_instances.
-func (w *writer) mergeRecent() error {
-	if _, err := w.moveRecent(0, math.MaxInt64); err != nil {
-		return err
-	}
-	w.recent.rows, w.recent.cursor = 0, 0
-	return nil
-}
-
 // mergeSeries moves the recent instances of series sid to hist_instances.
 func (w *writer) mergeSeries(sid int64) error {
 	moved, err := w.moveRecent(sid-1, sid)
 	w.recent.rows -= moved
 	return err
+}
+
+// mergeBefore moves to hist_instances the series that have recent
+// instances older than ts (retention), and leaves the others.
+func (w *writer) mergeBefore(ts int64) error {
+	rows, err := w.query(`SELECT DISTINCT sid FROM hist_recent WHERE ts < ?`, ts)
+	if err != nil {
+		return fmt.Errorf("sqlite: move recent instances: %w", err)
+	}
+	var sids []int64
+	err = scanRows(rows, func(r *sql.Rows) error {
+		var sid int64
+		err := r.Scan(&sid)
+		sids = append(sids, sid)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: move recent instances: %w", err)
+	}
+	for _, sid := range sids {
+		if err := w.mergeSeries(sid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sqlRecentDropSeries removes the recent instances of the series of an

@@ -707,8 +707,10 @@ func (w *writer) PurgeHistory(cutoff time.Time, max int) (int, error) {
 	}
 	// Series and histories may go: the cache forgets them all.
 	w.mine.hist.forgetAll()
-	// In place: on hist_instances alone (recent.go).
-	if err := w.mergeRecent(); err != nil {
+	cut := cutoff.UnixMicro()
+	// In place: on hist_instances alone, where the recent instances older
+	// than the cutoff move first (recent.go).
+	if err := w.mergeBefore(cut); err != nil {
 		return 0, err
 	}
 	rows, err := w.query(`SELECT s.sid, s.hid FROM hist_series s JOIN hist_entities e ON e.hid = s.hid WHERE e.tid = ? ORDER BY s.sid`, w.tid)
@@ -725,7 +727,6 @@ func (w *writer) PurgeHistory(cutoff time.Time, max int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
 	}
-	cut := cutoff.UnixMicro()
 	removed := 0
 	touched := map[int64]bool{}
 	for _, sh := range list {
