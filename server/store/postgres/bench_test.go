@@ -12,6 +12,7 @@ import (
 	"github.com/opentid/opentid/server/ngsild"
 	"github.com/opentid/opentid/server/query"
 	"github.com/opentid/opentid/server/store"
+	"github.com/opentid/opentid/server/store/storetest"
 )
 
 // Benchmarks against the PostgreSQL of OPENTID_TEST_POSTGRES:
@@ -85,4 +86,17 @@ func BenchmarkQueryTypeBox(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkHistory: raw instances, lastN and aggregations on 1,000,000
+// instances (storetest.BenchmarkHistory), loaded first.
+func BenchmarkHistory(b *testing.B) {
+	s := openTest(b, Options{})
+	start := time.Now()
+	if err := storetest.FillHistory(s); err != nil {
+		b.Fatal(err)
+	}
+	n := storetest.HistorySensors * storetest.HistoryReadings
+	b.Logf("loaded %d instances in %v (%.0f instances/s through AddInstances)", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
+	storetest.BenchmarkHistory(b, s)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -536,19 +535,21 @@ func (r *reader) aggregate(s series, q store.TemporalQuery) ([]store.Aggregate, 
 	if err != nil {
 		return nil, err
 	}
-	froms, tos := make([]int64, len(periods)), make([]int64, len(periods))
+	// The periods follow each other from lo to hi: one range of the
+	// series is read, each instance going to the period of the last start
+	// at or before its time (width_bucket). The bounds as constants let
+	// PostgreSQL skip the partitions outside them.
+	froms := make([]int64, len(periods))
 	for i, p := range periods {
-		froms[i], tos[i] = p.From, p.To
+		froms[i] = p.From
 	}
 	distinct := "0"
 	if slices.Contains(q.AggrMethods, store.AggrDistinctCount) {
-		distinct = `count(DISTINCT coalesce('n' || i.num::text, 'j' || (i.data->'value')::text))`
+		distinct = `count(DISTINCT coalesce('n' || num::text, 'j' || (data->'value')::text))`
 	}
-	icol := strings.NewReplacer("ts", "i.ts", "created", "i.created", "modified", "i.modified").Replace(col)
-	rows, err := r.query(fmt.Sprintf(`SELECT p.k, count(*), count(i.num), coalesce(sum(i.num), 0), coalesce(sum(i.num * i.num), 0), min(i.num), max(i.num), %[2]s
-FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS p (lo, hi, k)
-JOIN hist_instances i ON i.sid = $1 AND %[1]s >= p.lo AND %[1]s < p.hi
-GROUP BY p.k`, icol, distinct), s.sid, froms, tos)
+	rows, err := r.query(fmt.Sprintf(`SELECT width_bucket(%[1]s, $2::bigint[]) AS k, count(*), count(num), coalesce(sum(num), 0), coalesce(sum(num * num), 0), min(num), max(num), %[2]s
+FROM hist_instances WHERE sid = $1 AND %[1]s >= $3 AND %[1]s < $4
+GROUP BY k`, col, distinct), s.sid, froms, lo, hi)
 	if err != nil {
 		return nil, err
 	}
