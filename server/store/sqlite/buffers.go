@@ -2,14 +2,13 @@ package sqlite
 
 import "sync"
 
-// Buffers reused from write to write: the encoded entities and the
+// buffers are reused from write to write: the encoded entities and the
 // values of instance rows. Both only live until the statements that take
 // them have run, and SQLite copies what it binds; a batch of a hundred
-// sensors otherwise allocates some 800 KB of them.
-var (
-	byteBufs = sync.Pool{New: func() any { return new([]byte) }}
-	rowBufs  = sync.Pool{New: func() any { return new([]any) }}
-)
+// sensors otherwise allocates some 800 KB of them. Each Store has its own.
+type buffers struct {
+	bytes, rows sync.Pool
+}
 
 // Buffers larger than these are left to the garbage collector (a batch of
 // ten thousand entities should not stay in memory).
@@ -18,21 +17,31 @@ const (
 	maxPooledRows  = 64 << 10
 )
 
-func getBytes() *[]byte { return byteBufs.Get().(*[]byte) }
+func (p *buffers) getBytes() *[]byte {
+	if b, ok := p.bytes.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
 
-func putBytes(b *[]byte) {
+func (p *buffers) putBytes(b *[]byte) {
 	if cap(*b) <= maxPooledBytes {
 		*b = (*b)[:0]
-		byteBufs.Put(b)
+		p.bytes.Put(b)
 	}
 }
 
-func getRows() *[]any { return rowBufs.Get().(*[]any) }
+func (p *buffers) getRows() *[]any {
+	if b, ok := p.rows.Get().(*[]any); ok {
+		return b
+	}
+	return new([]any)
+}
 
-func putRows(b *[]any) {
+func (p *buffers) putRows(b *[]any) {
 	if cap(*b) <= maxPooledRows {
 		clear(*b)
 		*b = (*b)[:0]
-		rowBufs.Put(b)
+		p.rows.Put(b)
 	}
 }

@@ -69,6 +69,8 @@ type Store struct {
 	// recent is the state of hist_recent (recent.go); only the writer's
 	// turn reads and changes it.
 	recent recentState
+	// bufs are the buffers the writer reuses (buffers.go).
+	bufs buffers
 }
 
 var _ store.Store = (*Store)(nil)
@@ -212,7 +214,7 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
 	return s.write(ctx, func(g *group) error {
 		w := &writer{reader: reader{ctx: context.WithoutCancel(ctx), tx: g.tx, st: &s.ws, bound: g.bound}, tenant: tenant,
-			caches: s.caches, group: &g.caches, recent: &s.recent}
+			caches: s.caches, group: &g.caches, recent: &s.recent, bufs: &s.bufs, pending: instanceBatch{pool: &s.bufs}}
 		w.ix.ex, w.ix.numbers = &w.reader, numbers{w}
 		if err := w.lookupTenant(tenant); err != nil {
 			return err

@@ -387,6 +387,7 @@ func (w *writer) seriesFor(hid int64, name string, a *ngsild.Attribute) (series,
 type instanceBatch struct {
 	rows []any // the values of the rows, 8 per row
 	buf  *[]any
+	pool *buffers // where buf comes from
 	// The instances of a batch of readings share their timestamps: each
 	// is boxed once in a row.
 	ts, created       int64
@@ -419,7 +420,7 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 		data = string(row.data)
 	}
 	if b.buf == nil {
-		b.buf = getRows()
+		b.buf = b.pool.getRows()
 		b.rows = *b.buf
 	}
 	b.rows = append(b.rows, s.sid, boxOnce(row.ts, &b.ts, &b.tsBox), iid, boxOnce(created.UnixMicro(), &b.created, &b.createdBox),
@@ -431,9 +432,9 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 func (b *instanceBatch) release() {
 	if b.buf != nil {
 		*b.buf = b.rows
-		putRows(b.buf)
+		b.pool.putRows(b.buf)
 	}
-	*b = instanceBatch{}
+	*b = instanceBatch{pool: b.pool}
 }
 
 // writeBatch inserts the rows of b into hist_recent; the daily rollup
@@ -447,7 +448,7 @@ func (w *writer) writeBatch(b *instanceBatch) error {
 
 // insertInstance writes one instance row (to hist_recent).
 func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
-	var b instanceBatch
+	b := instanceBatch{pool: w.bufs}
 	defer b.release()
 	if err := b.add(s, iid, a, created, modified); err != nil {
 		return err

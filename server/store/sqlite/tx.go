@@ -159,9 +159,10 @@ type writer struct {
 	// place), written together by flushEntities.
 	rewrites  []any
 	rewriteAt map[int64]int
-	// rewriteBufs are the buffers of the queued rows' data, reused once
-	// they are written (buffers.go).
+	// rewriteBufs are the buffers of the queued rows' data, given back to
+	// bufs, the store's, once they are written (buffers.go).
 	rewriteBufs []*[]byte
+	bufs        *buffers
 }
 
 // entitiesUpdate rewrites entity rows, (pk, data, created, modified) each.
@@ -191,7 +192,7 @@ func (w *writer) flushEntities() error {
 		clear(w.rewrites)
 		w.rewrites, w.rewriteAt = w.rewrites[:0], nil
 		for _, b := range w.rewriteBufs {
-			putBytes(b)
+			w.bufs.putBytes(b)
 		}
 		w.rewriteBufs = w.rewriteBufs[:0]
 		if err != nil {
@@ -258,7 +259,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if e == nil || e.ID == "" {
 		return errors.New("sqlite: put: entity without id")
 	}
-	buf := getBytes()
+	buf := w.bufs.getBytes()
 	data, err := ngsild.AppendEntity(*buf, e)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
@@ -288,7 +289,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		res, err := w.exec(sqlInsert, w.tid, e.ID, data, created, modified)
-		putBytes(buf)
+		w.bufs.putBytes(buf)
 		if err != nil {
 			return fmt.Errorf("sqlite: insert %q: %w", e.ID, err)
 		}
