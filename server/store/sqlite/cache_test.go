@@ -556,9 +556,13 @@ func TestInPlaceChangesOfRecentInstances(t *testing.T) {
 	if got := history(); !cmp.Equal(got, want) {
 		t.Fatalf("after a patch and deletions: %v, want %v", got, want)
 	}
-	var recent int
+	var recent, all int
 	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent r JOIN hist_series s USING (sid) WHERE s.name = ?`, c).Scan(&recent); err != nil || recent != 2 {
 		t.Fatalf("%d recent instances of the untouched series (%v), want 2", recent, err)
+	}
+	// The count the store keeps follows, the patched instance included.
+	if err := s.w.QueryRow(`SELECT count(*) FROM hist_recent`).Scan(&all); err != nil || int64(all) != s.recent.rows {
+		t.Errorf("%d recent instances, counted %d (%v)", all, s.recent.rows, err)
 	}
 	// Delete c's history: its recent instances go with it.
 	update(func(tx store.Tx) error { return tx.DeleteHistory(id, c, "", true) })

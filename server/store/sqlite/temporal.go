@@ -446,14 +446,19 @@ func (w *writer) writeBatch(b *instanceBatch) error {
 	return w.execRows(histInsert, b.rows)
 }
 
-// insertInstance writes one instance row (to hist_recent).
+// insertInstance writes one instance row to hist_recent, and counts it
+// there.
 func (w *writer) insertInstance(s series, iid int64, a *ngsild.Attribute, created, modified time.Time) error {
 	b := instanceBatch{pool: w.bufs}
 	defer b.release()
 	if err := b.add(s, iid, a, created, modified); err != nil {
 		return err
 	}
-	return w.writeBatch(&b)
+	if err := w.writeBatch(&b); err != nil {
+		return err
+	}
+	w.recent.rows++
+	return nil
 }
 
 // instanceRow is the encoded form of an instance.
