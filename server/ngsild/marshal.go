@@ -33,32 +33,10 @@ func appendEntity(b []byte, e *Entity) ([]byte, error) {
 		}
 	}
 	if len(e.Attrs) > 0 {
-		b = append(b, `,"attrs":{`...)
-		for i, name := range sortedKeys(e.Attrs) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendJSONString(b, name); err != nil {
-				return nil, err
-			}
-			b = append(b, ':')
-			list := e.Attrs[name]
-			if list == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			b = append(b, '[')
-			for j, a := range list {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				if b, err = appendAttribute(b, a); err != nil {
-					return nil, err
-				}
-			}
-			b = append(b, ']')
+		b = append(b, `,"attrs":`...)
+		if b, err = appendObject(b, e.Attrs, appendAttributes); err != nil {
+			return nil, err
 		}
-		b = append(b, '}')
 	}
 	b = append(b, `,"createdAt":`...)
 	if b, err = appendTime(b, e.CreatedAt); err != nil {
@@ -69,6 +47,44 @@ func appendEntity(b []byte, e *Entity) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '}'), nil
+}
+
+// appendObject appends the JSON object of m, its members in key order
+// (as encoding/json writes a map), each value appended by value.
+func appendObject[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	for i, name := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendJSONString(b, name); err != nil {
+			return nil, err
+		}
+		b = append(b, ':')
+		if b, err = value(b, m[name]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendAttributes appends the encoding of list, null for nil.
+func appendAttributes(b []byte, list []*Attribute) ([]byte, error) {
+	if list == nil {
+		return append(b, "null"...), nil
+	}
+	var err error
+	b = append(b, '[')
+	for j, a := range list {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendAttribute(b, a); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // appendAttribute appends the encoding of a, null for nil.
@@ -100,20 +116,10 @@ func appendAttribute(b []byte, a *Attribute) ([]byte, error) {
 		}
 	}
 	if len(a.Sub) > 0 {
-		b = append(b, `,"sub":{`...)
-		for i, name := range sortedKeys(a.Sub) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendJSONString(b, name); err != nil {
-				return nil, err
-			}
-			b = append(b, ':')
-			if b, err = appendAttribute(b, a.Sub[name]); err != nil {
-				return nil, err
-			}
+		b = append(b, `,"sub":`...)
+		if b, err = appendObject(b, a.Sub, appendAttribute); err != nil {
+			return nil, err
 		}
-		b = append(b, '}')
 	}
 	b = append(b, `,"createdAt":`...)
 	if b, err = appendTime(b, a.CreatedAt); err != nil {

@@ -7,41 +7,32 @@ import "sync"
 // them have run, and SQLite copies what it binds; a batch of a hundred
 // sensors otherwise allocates some 800 KB of them. Each Store has its own.
 type buffers struct {
-	bytes, rows sync.Pool
+	bytes slicePool[byte]
+	rows  slicePool[any]
 }
 
-// Buffers larger than these are left to the garbage collector (a batch of
-// ten thousand entities should not stay in memory).
-const (
-	maxPooledBytes = 64 << 10
-	maxPooledRows  = 64 << 10
-)
+// maxPooled bounds the capacity of the slices given back: larger ones are
+// left to the garbage collector (a batch of ten thousand entities should
+// not stay in memory).
+const maxPooled = 64 << 10
 
-func (p *buffers) getBytes() *[]byte {
-	if b, ok := p.bytes.Get().(*[]byte); ok {
-		return b
+// slicePool holds slices of E for reuse.
+type slicePool[E any] struct{ p sync.Pool }
+
+// get returns an empty slice, with the capacity of an earlier one.
+func (p *slicePool[E]) get() *[]E {
+	if s, ok := p.p.Get().(*[]E); ok {
+		return s
 	}
-	return new([]byte)
+	return new([]E)
 }
 
-func (p *buffers) putBytes(b *[]byte) {
-	if cap(*b) <= maxPooledBytes {
-		*b = (*b)[:0]
-		p.bytes.Put(b)
-	}
-}
-
-func (p *buffers) getRows() *[]any {
-	if b, ok := p.rows.Get().(*[]any); ok {
-		return b
-	}
-	return new([]any)
-}
-
-func (p *buffers) putRows(b *[]any) {
-	if cap(*b) <= maxPooledRows {
-		clear(*b)
-		*b = (*b)[:0]
-		p.rows.Put(b)
+// put gives s back, emptied (its elements cleared, so that the pool holds
+// no references).
+func (p *slicePool[E]) put(s *[]E) {
+	if cap(*s) <= maxPooled {
+		clear(*s)
+		*s = (*s)[:0]
+		p.p.Put(s)
 	}
 }

@@ -420,7 +420,7 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 		data = string(row.data)
 	}
 	if b.buf == nil {
-		b.buf = b.pool.getRows()
+		b.buf = b.pool.rows.get()
 		b.rows = *b.buf
 	}
 	b.rows = append(b.rows, s.sid, boxOnce(row.ts, &b.ts, &b.tsBox), iid, boxOnce(created.UnixMicro(), &b.created, &b.createdBox),
@@ -432,7 +432,7 @@ func (b *instanceBatch) add(s series, iid int64, a *ngsild.Attribute, created, m
 func (b *instanceBatch) release() {
 	if b.buf != nil {
 		*b.buf = b.rows
-		b.pool.putRows(b.buf)
+		b.pool.rows.put(b.buf)
 	}
 	*b = instanceBatch{pool: b.pool}
 }

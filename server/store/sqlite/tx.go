@@ -192,7 +192,7 @@ func (w *writer) flushEntities() error {
 		clear(w.rewrites)
 		w.rewrites, w.rewriteAt = w.rewrites[:0], nil
 		for _, b := range w.rewriteBufs {
-			w.bufs.putBytes(b)
+			w.bufs.bytes.put(b)
 		}
 		w.rewriteBufs = w.rewriteBufs[:0]
 		if err != nil {
@@ -259,7 +259,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	if e == nil || e.ID == "" {
 		return errors.New("sqlite: put: entity without id")
 	}
-	buf := w.bufs.getBytes()
+	buf := w.bufs.bytes.get()
 	data, err := ngsild.AppendEntity(*buf, e)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entity %q: %w", e.ID, err)
@@ -289,7 +289,7 @@ func (w *writer) Put(e *ngsild.Entity) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		res, err := w.exec(sqlInsert, w.tid, e.ID, data, created, modified)
-		w.bufs.putBytes(buf)
+		w.bufs.bytes.put(buf)
 		if err != nil {
 			return fmt.Errorf("sqlite: insert %q: %w", e.ID, err)
 		}
